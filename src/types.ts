@@ -86,6 +86,8 @@ export interface RunOptions {
   importMap?: Record<string, string>;
   /** The CDN base that `requires: name@range` maps to. @default "https://esm.sh" */
   cdn?: string;
+  /** The timeout of a step without its own `timeout` keyword, in seconds. @default none */
+  timeout?: number;
   /** The run's working directory (absolute path) that built-in steps use. @default the process's */
   workingDirectory?: string;
   /** Cancels the run: pending steps reject and their workers are terminated. */

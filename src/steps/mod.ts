@@ -46,11 +46,7 @@ function builtin(
 /** The built-in steps by name. */
 export const BUILTIN_STEPS: Readonly<Record<string, BuiltinStep>> = Object
   .freeze({
-    run_shell_script: builtin("run_shell_script", {
-      run: true,
-      read: true,
-      env: true,
-    }),
+    run_shell_script: builtin("run_shell_script", { run: true, read: true }),
     set_working_directory: builtin("set_working_directory", { read: true }, {
       setsWorkingDirectory: true,
     }),
@@ -60,30 +56,21 @@ export const BUILTIN_STEPS: Readonly<Record<string, BuiltinStep>> = Object
       write: true,
       env: true,
     }),
-    npm_install: builtin("npm_install", { run: true, read: true, env: true }),
-    deno_install: builtin("deno_install", {
-      run: true,
-      read: true,
-      env: true,
-    }),
+    npm_install: builtin("npm_install", { run: true, read: true }),
+    deno_install: builtin("deno_install", { run: true, read: true }),
     pip_install_requirements: builtin("pip_install_requirements", {
       run: true,
       read: true,
-      env: true,
     }),
     pull_from_remote_storage: builtin("pull_from_remote_storage", {
       read: true,
       write: true,
       net: true,
-      run: true,
-      env: true,
     }),
     pull_with_block: builtin("pull_with_block", {
       read: true,
       write: true,
       net: true,
-      run: true,
-      env: true,
     }),
   });
 

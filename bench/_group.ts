@@ -1,0 +1,173 @@
+/**
+ * The shared registry that every `*_bench.ts` file adds its tasks to.
+ *
+ * Each task gets its own tinybench `Bench`: tinybench sets `time` and `iterations` per Bench, and a
+ * spawn-per-sample task needs a different budget from a sub-microsecond call; a task that throws
+ * (`throws: true`) then stops only itself, and the report says which one failed and why.
+ *
+ * @module
+ */
+
+import { Bench, type FnOptions } from "tinybench";
+
+/** How long and how often a kind of task is sampled by default. */
+export interface Profile {
+  /** Time budget per task in milliseconds. */
+  time: number;
+  /** Minimum samples. */
+  iterations: number;
+  /** Warmup time budget in milliseconds. */
+  warmupTime: number;
+  /** Minimum warmup samples. */
+  warmupIterations: number;
+}
+
+/** The sampling profiles, by the cost of one sample. */
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = Object.freeze({
+  /** Microseconds to a few milliseconds per sample. */
+  fast: { time: 1000, iterations: 64, warmupTime: 250, warmupIterations: 16 },
+  /** Tens to hundreds of milliseconds of CPU per sample (parsing megabytes of YAML). */
+  heavy: { time: 1500, iterations: 5, warmupTime: 0, warmupIterations: 1 },
+  /** A Worker start per sample (~10–30 ms). */
+  spawn: { time: 1500, iterations: 24, warmupTime: 100, warmupIterations: 4 },
+  /** A process start per sample (~25–150 ms). */
+  process: { time: 1500, iterations: 10, warmupTime: 0, warmupIterations: 2 },
+  /** A whole 100-step run per sample (up to a few seconds). */
+  pipeline: { time: 1000, iterations: 3, warmupTime: 0, warmupIterations: 1 },
+});
+
+/** The name of a sampling profile. */
+export type ProfileName = "fast" | "heavy" | "spawn" | "process" | "pipeline";
+
+/** Options every group receives from `bench/main.ts`. */
+export interface GroupOptions {
+  /** Time budget per task in milliseconds; `undefined` keeps each profile's default. */
+  time: number | undefined;
+  /** Only tasks whose name contains this substring are registered. */
+  filter: string | undefined;
+  /** Only these tasks are registered. @default every task */
+  only?: readonly string[];
+}
+
+/** A task that could not be registered: its dependency is missing or does not work yet. */
+export interface Unavailable {
+  name: string;
+  reason: string;
+}
+
+/** One registered task and the Bench that runs it. */
+export interface GroupTask {
+  name: string;
+  bench: Bench;
+}
+
+/**
+ * Collects the tasks of one group, the tasks it could not register, and what to release afterwards.
+ *
+ * @example Register and run one task
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BenchGroup } from "./_group.ts";
+ *
+ * const group = new BenchGroup({ time: 5, filter: undefined });
+ * group.add("sum", "fast", () => 1 + 1, { async: false });
+ * group.unavailable("later", "its module does not exist yet");
+ * for (const task of group.tasks) await task.bench.run();
+ * await group.close();
+ * assert.equal(group.tasks[0]?.bench.tasks[0]?.result.state, "completed");
+ * assert.deepEqual(group.missing, [{ name: "later", reason: "its module does not exist yet" }]);
+ * ```
+ */
+export class BenchGroup {
+  readonly #options: GroupOptions;
+  readonly #tasks: GroupTask[] = [];
+  readonly #missing: Unavailable[] = [];
+  readonly #cleanups: (() => unknown)[] = [];
+
+  constructor(options: GroupOptions) {
+    this.#options = options;
+  }
+
+  /** The registered tasks, in order. */
+  get tasks(): readonly GroupTask[] {
+    return this.#tasks;
+  }
+
+  /** The tasks that could not be registered, with the reason. */
+  get missing(): readonly Unavailable[] {
+    return this.#missing;
+  }
+
+  /** Whether `name` passes the filter; a group skips the setup of tasks that do not. */
+  wants(...names: string[]): boolean {
+    const { filter, only } = this.#options;
+    return names.some((name) =>
+      (filter === undefined || name.includes(filter)) &&
+      (only === undefined || only.includes(name))
+    );
+  }
+
+  /**
+   * Registers `fn` as task `name`, sampled with `profile` (scaled to `--time` when given).
+   * `fnOptions.async` is required: without it tinybench calls `fn` once at registration to find
+   * out, before `beforeAll` has set anything up.
+   */
+  add(
+    name: string,
+    profile: ProfileName,
+    fn: () => unknown,
+    fnOptions: FnOptions & { async: boolean },
+  ): void {
+    if (!this.wants(name)) return;
+    const bench = new Bench({
+      name,
+      throws: true,
+      ...scaledProfile(PROFILES[profile], this.#options.time),
+    });
+    bench.add(name, fn, fnOptions);
+    this.#tasks.push({ name, bench });
+  }
+
+  /** Lists `name` as not available, with the reason, instead of measuring it. */
+  unavailable(name: string, reason: string): void {
+    if (this.wants(name)) this.#missing.push({ name, reason });
+  }
+
+  /** Runs `cleanup` when the group closes (in reverse order of registration). */
+  defer(cleanup: () => unknown): void {
+    this.#cleanups.push(cleanup);
+  }
+
+  /** Releases everything the group started; every cleanup runs even if one fails. */
+  async close(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const cleanup of this.#cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) {
+      throw new AggregateError(
+        errors,
+        "Cannot release the benchmark resources",
+      );
+    }
+  }
+}
+
+/**
+ * A profile under a `--time` budget: the time replaces the default, and the minimum sample counts
+ * shrink in proportion (never below 2 samples and 1 warmup), so a tiny CI budget stays quick.
+ */
+function scaledProfile(profile: Profile, time: number | undefined): Profile {
+  if (time === undefined) return { ...profile };
+  const scale = Math.min(1, time / profile.time);
+  return {
+    time,
+    iterations: Math.max(2, Math.round(profile.iterations * scale)),
+    warmupTime: Math.min(profile.warmupTime, time),
+    warmupIterations: Math.max(1, Math.round(profile.warmupIterations * scale)),
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * What does a warm step call cost? The `hello` step called in-process, through a warm Worker
+ * (raw `postMessage`, then comlink), through a warm relay process and its Worker (the two hops of
+ * the sandbox-host design, nothing else), and through stepbox's `inline` and `pool` executors.
+ *
+ * Small-message round trips on a shared 2-vCPU machine swing 2x between runs, so `bench/main.ts`
+ * also runs {@linkcode PINNED_TASKS} a second time with every thread on one CPU (`taskset -c 0`).
+ *
+ * @module
+ */
+
+import { type Remote, wrap } from "comlink";
+import type { BenchGroup } from "./_group.ts";
+import { hello } from "./fixtures/hello.ts";
+import {
+  COMLINK_WORKER_URL,
+  connect,
+  RAW_WORKER_URL,
+  startWorker,
+} from "./_workers.ts";
+import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
+import type { Executor } from "../src/sandbox/executor.ts";
+import { FrameReader, writeFrame } from "./_frames.ts";
+import { ROOT_URL } from "./_stepbox.ts";
+
+/** The round-trip tasks that are measured again with every thread pinned to one CPU. */
+export const PINNED_TASKS: readonly string[] = Object.freeze([
+  "raw-postmessage-rtt",
+  "comlink-rtt",
+  "host-worker-rtt",
+  "pool-step",
+]);
+
+const INPUTS = Object.freeze({ name: "bench" });
+const STEPS = [{ "./hello.ts#hello": { name: "bench" } }];
+
+/**
+ * Registers `direct-call`, `raw-postmessage-rtt`, `comlink-rtt`, `host-worker-rtt`, `inline-step`
+ * and `pool-step`.
+ *
+ * @example Run the floors with a tiny budget
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { BenchGroup } from "./_group.ts";
+ * import { roundtripBench } from "./roundtrip_bench.ts";
+ *
+ * const group = new BenchGroup({ time: 1, filter: "rtt" });
+ * await roundtripBench(group);
+ * try {
+ *   for (const task of group.tasks) await task.bench.run();
+ * } finally {
+ *   await group.close();
+ * }
+ * assert.deepEqual(
+ *   group.tasks.map((task) => task.name),
+ *   ["raw-postmessage-rtt", "comlink-rtt", "host-worker-rtt"],
+ * );
+ * ```
+ */
+export async function roundtripBench(group: BenchGroup): Promise<void> {
+  group.add("direct-call", "fast", () => hello(INPUTS), { async: false });
+
+  let raw: Worker | undefined;
+  let request: ((message: unknown) => Promise<unknown>) | undefined;
+  group.add(
+    "raw-postmessage-rtt",
+    "fast",
+    () => request!(INPUTS),
+    {
+      async: true,
+      beforeAll() {
+        raw ??= startWorker(RAW_WORKER_URL);
+        request ??= connect(raw);
+      },
+    },
+  );
+  group.defer(() => raw?.terminate());
+
+  let comlinkWorker: Worker | undefined;
+  let remote: Remote<{ hello: typeof hello }> | undefined;
+  group.add(
+    "comlink-rtt",
+    "fast",
+    () => (remote as Remote<{ hello: typeof hello }>).hello(INPUTS),
+    {
+      async: true,
+      beforeAll() {
+        comlinkWorker ??= startWorker(COMLINK_WORKER_URL);
+        remote ??= wrap<{ hello: typeof hello }>(comlinkWorker);
+      },
+    },
+  );
+  group.defer(() => comlinkWorker?.terminate());
+
+  let relay: Relay | undefined;
+  group.add(
+    "host-worker-rtt",
+    "fast",
+    async () => {
+      const { conn, frames } = relay as Relay;
+      await writeFrame(conn, JSON.stringify(INPUTS));
+      const reply = await frames.next();
+      if (reply === undefined) {
+        throw new Error("Cannot run the relay host: it closed its socket");
+      }
+      return JSON.parse(reply);
+    },
+    {
+      async: true,
+      async beforeAll() {
+        relay ??= await startRelay();
+      },
+    },
+  );
+  group.defer(() => relay?.close());
+
+  for (
+    const [name, isolation] of [["inline-step", "inline"], [
+      "pool-step",
+      "pool",
+    ]] as const
+  ) {
+    if (!group.wants(name)) continue;
+    const runner = await loadRunner(isolation);
+    if (!runner.ok) {
+      group.unavailable(name, runner.reason);
+      continue;
+    }
+    const { runSteps, createExecutor } = runner.value;
+    let executor: Executor | undefined;
+    group.add(name, "fast", async () => {
+      const outputs = await runSteps(STEPS, {
+        executor: executor as Executor,
+        baseUrl: FIXTURES_URL,
+      });
+      expectOutput(outputs, "message", "hello bench");
+    }, {
+      async: true,
+      beforeAll() {
+        executor ??= createExecutor();
+      },
+    });
+    group.defer(() => executor?.close());
+  }
+}
+
+/** A relay host process and the socket to it. */
+interface Relay {
+  conn: Deno.Conn;
+  frames: FrameReader;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `fixtures/relay_host.ts` in its own process and accepts its connection on a Unix socket
+ * in a fresh temp dir: the same shape as stepbox's sandbox host, with nothing else in it.
+ */
+async function startRelay(): Promise<Relay> {
+  const dir = await Deno.makeTempDir({ prefix: "stepbox-bench-" });
+  const path = `${dir}/relay.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--unstable-worker-options",
+      new URL("./fixtures/relay_host.ts", import.meta.url).pathname,
+      path,
+    ],
+    cwd: ROOT_URL.pathname,
+    stdin: "null",
+    stdout: "null",
+  }).spawn();
+  try {
+    const conn = await Promise.race([
+      listener.accept(),
+      child.status.then((status) => {
+        throw new Error(
+          `Cannot start the relay host: it exited with code ${status.code}`,
+        );
+      }),
+    ]);
+    return {
+      conn,
+      frames: new FrameReader(conn),
+      async close() {
+        conn.close();
+        await child.status;
+        await Deno.remove(dir, { recursive: true });
+      },
+    };
+  } finally {
+    listener.close();
+  }
+}

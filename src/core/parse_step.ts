@@ -1,0 +1,279 @@
+// Portable: no runtime APIs.
+/**
+ * {@linkcode parseStep}: one step mapping -> its reference, inputs and reserved keywords.
+ *
+ * @module
+ */
+
+import { StepValidationError } from "../errors.ts";
+import type { Permissions } from "../types.ts";
+import { formatPath } from "./_substitute.ts";
+import { validatePermissions } from "./permissions.ts";
+
+/** The keywords taken out of a step's inputs: Prefect's `id` and `requires`, and stepbox's. */
+export const RESERVED_KEYWORDS: readonly string[] = Object.freeze([
+  "id",
+  "requires",
+  "permissions",
+  "timeout",
+  "retries",
+]);
+
+/** A step, parsed and validated. */
+export interface ParsedStep {
+  /** The step's position in its list (0-based). */
+  index: number;
+  /** The step reference as written (the mapping's one key). */
+  reference: string;
+  /** The inputs as written, reserved keywords removed (unresolved templates). */
+  inputs: Record<string, unknown>;
+  /** The `id` keyword. */
+  id?: string;
+  /** The `requires` keyword as a list. */
+  requires?: readonly string[];
+  /** The `permissions` keyword. */
+  permissions?: Permissions;
+  /** The `timeout` keyword, in seconds. */
+  timeout?: number;
+  /** The `retries` keyword. */
+  retries?: number;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `the text ${JSON.stringify(value)}`;
+  if (typeof value === "object") {
+    const name = (value as { constructor?: { name?: unknown } }).constructor
+      ?.name;
+    return typeof name === "string" && name !== "" && name !== "Object"
+      ? `a ${name}`
+      : "a mapping";
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The key path and kind of the first input value a step cannot receive, if any. */
+function findUnsupported(
+  inputs: Record<string, unknown>,
+): { path: string; found: string } | undefined {
+  const path: (string | number)[] = [];
+  const ancestors = new Set<object>();
+  function walk(value: unknown): string | undefined {
+    switch (typeof value) {
+      case "string":
+      case "boolean":
+        return undefined;
+      case "number":
+        return undefined;
+      case "undefined":
+        return "undefined";
+      case "function":
+        return "a function";
+      case "symbol":
+        return "a symbol";
+      case "bigint":
+        return "a bigint";
+    }
+    if (value === null) return undefined;
+    if (ancestors.has(value as object)) {
+      return "a cycle (it contains one of its own parents)";
+    }
+    if (Array.isArray(value)) {
+      ancestors.add(value);
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        const found = walk(value[i]);
+        if (found !== undefined) return found;
+        path.pop();
+      }
+      ancestors.delete(value);
+      return undefined;
+    }
+    if (isPlainObject(value)) {
+      ancestors.add(value);
+      for (const key of Object.keys(value)) {
+        path.push(key);
+        const found = walk(value[key]);
+        if (found !== undefined) return found;
+        path.pop();
+      }
+      ancestors.delete(value);
+      return undefined;
+    }
+    return describe(value);
+  }
+  for (const key of Object.keys(inputs)) {
+    path.push(key);
+    const found = walk(inputs[key]);
+    if (found !== undefined) return { path: formatPath(path), found };
+    path.pop();
+  }
+  return undefined;
+}
+
+/**
+ * Parses one step: a mapping with exactly one key, the step reference, whose value is the
+ * mapping of inputs. The reserved keywords `id`, `requires`, `permissions`, `timeout` and
+ * `retries` are taken out of the inputs and checked; only the top level is reserved. Inputs
+ * must be plain data (strings, numbers, booleans, null, lists, mappings).
+ *
+ * @param step The step as written.
+ * @param index Its position in its list, for messages.
+ * @returns The parsed step, or `undefined` for an empty step (`{}` or `null`), which is skipped.
+ * @throws {StepValidationError} for anything malformed, naming the step index and reference
+ *
+ * @example Parsing a step
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseStep } from "./parse_step.ts";
+ *
+ * const parsed = parseStep({ "./steps.ts#build": { id: "build", requires: "slugify@1", name: "{{ x }}" } }, 0);
+ * assert.deepEqual(parsed, {
+ *   index: 0,
+ *   reference: "./steps.ts#build",
+ *   inputs: { name: "{{ x }}" },
+ *   id: "build",
+ *   requires: ["slugify@1"],
+ * });
+ * assert.equal(parseStep({}, 1), undefined);
+ * assert.throws(() => parseStep({ "a.b": {}, "c.d": {} }, 2), /Step has unexpected additional keys: c.d/);
+ * ```
+ */
+export function parseStep(
+  step: unknown,
+  index: number = 0,
+): ParsedStep | undefined {
+  if (step === null || step === undefined) return undefined;
+  if (!isPlainObject(step)) {
+    throw new StepValidationError(
+      `Cannot parse step ${index}: expected a mapping with one key (the step reference), found ${
+        describe(step)
+      }; write it as "<reference>: { <inputs> }"`,
+      { stepIndex: index },
+    );
+  }
+  const keys = Object.keys(step);
+  const reference = keys[0];
+  if (reference === undefined) return undefined;
+  const where = { stepIndex: index, reference };
+  const name = `step ${index} "${reference}"`;
+  if (keys.length > 1) {
+    throw new StepValidationError(
+      `Step has unexpected additional keys: ${
+        keys.slice(1).join(", ")
+      } (${name}); a step is a mapping with exactly one key, the step reference, so indent the other keys under it as inputs or make them separate steps`,
+      where,
+    );
+  }
+  if (reference.trim() === "" || /\s/.test(reference)) {
+    throw new StepValidationError(
+      `Cannot parse step ${index}: the step reference ${
+        JSON.stringify(reference)
+      } must be a non-empty name without spaces, such as "prefect.deployments.steps.run_shell_script" or "./steps.ts#build"`,
+      where,
+    );
+  }
+  const body = step[reference];
+  if (!isPlainObject(body)) {
+    throw new StepValidationError(
+      `Cannot parse ${name}: its inputs must be a mapping, found ${
+        describe(body)
+      }; write "${reference}: {}" for a step without inputs`,
+      where,
+    );
+  }
+  const parsed: ParsedStep = { index, reference, inputs: {} };
+  for (const key of Object.keys(body)) {
+    const value = body[key];
+    switch (key) {
+      case "id":
+        if (typeof value !== "string") {
+          throw new StepValidationError(
+            `Cannot parse ${name}: "id" must be a string, found ${
+              describe(value)
+            }; quote it, e.g. id: "build"`,
+            where,
+          );
+        }
+        parsed.id = value;
+        break;
+      case "requires":
+        parsed.requires = parseRequires(value, name, where);
+        break;
+      case "permissions":
+        parsed.permissions = validatePermissions(value, where);
+        break;
+      case "timeout":
+        if (
+          typeof value !== "number" || !Number.isFinite(value) || value <= 0
+        ) {
+          throw new StepValidationError(
+            `Cannot parse ${name}: "timeout" must be a positive number of seconds, found ${
+              describe(value)
+            }; e.g. timeout: 30`,
+            where,
+          );
+        }
+        parsed.timeout = value;
+        break;
+      case "retries":
+        if (
+          typeof value !== "number" || !Number.isInteger(value) || value < 0
+        ) {
+          throw new StepValidationError(
+            `Cannot parse ${name}: "retries" must be a whole number of at least 0, found ${
+              describe(value)
+            }; e.g. retries: 2`,
+            where,
+          );
+        }
+        parsed.retries = value;
+        break;
+      default:
+        Object.defineProperty(parsed.inputs, key, {
+          value,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+    }
+  }
+  const unsupported = findUnsupported(parsed.inputs);
+  if (unsupported !== undefined) {
+    throw new StepValidationError(
+      `Cannot parse ${name}: input "${unsupported.path}" is ${unsupported.found}, which a step cannot receive; inputs must be plain data (strings, numbers, booleans, null, lists, mappings), so convert it (a Date to an ISO string, for example)`,
+      where,
+    );
+  }
+  return parsed;
+}
+
+function parseRequires(
+  value: unknown,
+  name: string,
+  where: { stepIndex: number; reference: string },
+): readonly string[] {
+  const list = typeof value === "string" ? [value] : value;
+  if (
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === "string" && item.trim() !== "")
+  ) {
+    throw new StepValidationError(
+      `Cannot parse ${name}: "requires" must be a package or a list of packages, found ${
+        describe(value)
+      }; e.g. requires: "slugify@^1.6" or requires: ["npm:slugify@1.6.6"]`,
+      where,
+    );
+  }
+  return Object.freeze(list.map((item: string) => item.trim()));
+}

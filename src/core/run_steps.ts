@@ -1,0 +1,560 @@
+// Portable: no runtime APIs.
+/**
+ * {@linkcode runSteps} and {@linkcode runStep}: parse -> resolve inputs -> executor.call ->
+ * merge outputs, with Prefect's semantics, events, retries, timeouts and cancellation.
+ *
+ * @module
+ */
+
+import { PolicyError, StepExecutionError } from "../errors.ts";
+import type { CallOptions, Executor, StepTarget } from "../sandbox/executor.ts";
+import type { BuiltinStep } from "../steps/mod.ts";
+import type { Permissions, RunOptions, Step } from "../types.ts";
+import { isPlainObject, setOwn } from "./_substitute.ts";
+import { findUncloneable } from "./cloneable.ts";
+import {
+  createStepEvent,
+  emitStepEvent,
+  maskSecrets,
+  type StepEventSubject,
+} from "./events.ts";
+import { buildImportMap } from "./import_map.ts";
+import { type ParsedStep, parseStep } from "./parse_step.ts";
+import {
+  computeGrant,
+  describeGrant,
+  isEmptyGrant,
+  validateCeiling,
+} from "./permissions.ts";
+import {
+  createValueCache,
+  resolveInputs,
+  type ValueCache,
+} from "./resolve_values.ts";
+import { findBuiltinTarget, resolveStepReference } from "./step_reference.ts";
+
+/** Options of {@linkcode runStep}: the run options plus the step's position. */
+export interface RunStepOptions extends RunOptions {
+  /** The step's position, for messages and events. @default 0 */
+  index?: number;
+}
+
+/** One step, validated and resolved before anything runs. */
+interface Plan {
+  parsed: ParsedStep;
+  target: StepTarget;
+  builtin: BuiltinStep | undefined;
+  grant: Permissions;
+}
+
+/** The state of one run; nothing here is process-wide. */
+interface RunState {
+  options: RunOptions;
+  executor: Executor;
+  importMap: Record<string, string>;
+  cache: ValueCache;
+  secrets: Set<string>;
+  workingDirectory: string | undefined;
+}
+
+// Failures that another attempt cannot fix.
+const NOT_RETRIED = new Set([
+  "StepPermissionError",
+  "PolicyError",
+  "ReferenceResolutionError",
+  "StepValidationError",
+  "TemplateError",
+  "ImportMapError",
+  "AbortError",
+]);
+
+function now(): number {
+  return typeof performance === "object" ? performance.now() : Date.now();
+}
+
+function copyUpstream(upstream: unknown): Record<string, unknown> {
+  if (upstream === undefined) return {};
+  if (!isPlainObject(upstream)) {
+    throw new TypeError(
+      `Cannot use the upstreamOutputs option: expected a plain object, found ${
+        Array.isArray(upstream) ? "an array" : typeof upstream
+      }; pass an object such as { image: "app:1" }`,
+    );
+  }
+  const path = findUncloneable(upstream);
+  if (path !== undefined) {
+    throw new TypeError(
+      `Cannot use the upstreamOutputs option: "${path}" cannot be copied (a function, symbol or similar); pass plain data`,
+    );
+  }
+  return structuredClone(upstream);
+}
+
+/** Checks the options that would otherwise fail late or obscurely. */
+function checkOptions(options: RunOptions): void {
+  if (options.policy?.allow !== undefined) {
+    validateCeiling(options.policy.allow);
+  }
+  const timeout = options.timeout;
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)
+  ) {
+    throw new TypeError(
+      `Cannot use the timeout option: expected a positive number of seconds, found ${
+        JSON.stringify(timeout)
+      }`,
+    );
+  }
+  const isolation = options.isolation;
+  if (
+    isolation !== undefined && isolation !== "step" && isolation !== "pool" &&
+    isolation !== "inline"
+  ) {
+    throw new TypeError(
+      `Cannot use the isolation option: expected "step", "pool" or "inline", found ${
+        JSON.stringify(isolation)
+      }`,
+    );
+  }
+}
+
+function referenceOf(step: unknown, index: number): string {
+  if (isPlainObject(step)) {
+    const first = Object.keys(step)[0];
+    if (first !== undefined && first.trim() !== "") return first;
+  }
+  return `step ${index}`;
+}
+
+function planStep(
+  parsed: ParsedStep,
+  importMap: Record<string, string>,
+  options: RunOptions,
+): Plan {
+  const target = resolveStepReference(parsed.reference, {
+    importMap,
+    baseUrl: options.baseUrl,
+  });
+  const builtin = target.builtin ? findBuiltinTarget(target) : undefined;
+  const grant = computeGrant(parsed, {
+    builtin,
+    ceiling: options.policy?.allow ?? {},
+  });
+  return { parsed, target, builtin, grant };
+}
+
+function checkEnforceable(plan: Plan, executor: Executor, options: RunOptions) {
+  if (
+    isEmptyGrant(plan.grant) || executor.info.enforcesPermissions ||
+    options.policy?.allowUnenforced === true
+  ) {
+    return;
+  }
+  throw new PolicyError(
+    `Cannot run step ${plan.parsed.index} "${plan.parsed.reference}": it is granted ${
+      describeGrant(plan.grant)
+    }, but the "${executor.info.isolation}" executor cannot enforce permissions, so the step would run unconfined; use isolation "step" or "pool", or set policy.allowUnenforced to true to run it anyway`,
+  );
+}
+
+async function openExecutor(
+  options: RunOptions,
+): Promise<{ executor: Executor; owned: boolean }> {
+  if (options.executor !== undefined) {
+    return { executor: options.executor, owned: false };
+  }
+  const { createExecutor } = await import("../sandbox/select.ts");
+  return {
+    executor: await createExecutor(options.isolation ?? "step"),
+    owned: true,
+  };
+}
+
+function createState(
+  options: RunOptions,
+  executor: Executor,
+  importMap: Record<string, string>,
+): RunState {
+  const secrets = new Set<string>();
+  const onSecret = (value: string) => {
+    secrets.add(value);
+    options.onSecret?.(value);
+  };
+  return {
+    options,
+    executor,
+    importMap,
+    cache: createValueCache(options.values, { onSecret }),
+    secrets,
+    workingDirectory: options.workingDirectory,
+  };
+}
+
+function callOptions(plan: Plan, state: RunState): CallOptions {
+  const { options } = state;
+  const policy = options.policy ?? {};
+  const call: CallOptions = {
+    permissions: plan.grant,
+    importMap: state.importMap,
+    env: policy.env ?? {},
+    policy: {
+      allow: policy.allow ?? {},
+      env: policy.env ?? {},
+      ...(policy.memoryMb === undefined ? {} : { memoryMb: policy.memoryMb }),
+    },
+  };
+  const timeout = plan.parsed.timeout ?? options.timeout;
+  if (timeout !== undefined) call.timeoutMs = timeout * 1000;
+  if (options.signal !== undefined) call.signal = options.signal;
+  if (state.workingDirectory !== undefined) {
+    call.workingDirectory = state.workingDirectory;
+  }
+  if (options.onOutput !== undefined) call.onOutput = options.onOutput;
+  return call;
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+function withSignal<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", onAbort)
+    );
+  });
+}
+
+function isRetryable(error: unknown, signal: AbortSignal | undefined) {
+  if (signal?.aborted === true) return false;
+  const name = (error as { name?: unknown } | null)?.name;
+  return !(typeof name === "string" && NOT_RETRIED.has(name));
+}
+
+function prepareNext(next: Plan | undefined, state: RunState): void {
+  if (next === undefined || state.executor.prepare === undefined) return;
+  try {
+    state.executor.prepare(next.target, callOptions(next, state));
+  } catch {
+    // A hint: failing to pre-load must not fail the current step.
+  }
+}
+
+/** Resolves the inputs, calls the executor (with retries) and reports events. */
+async function executePlan(
+  plan: Plan,
+  state: RunState,
+  upstream: Record<string, unknown>,
+  next: Plan | undefined,
+): Promise<unknown> {
+  const { options } = state;
+  const { parsed } = plan;
+  const subject: StepEventSubject = {
+    index: parsed.index,
+    reference: parsed.reference,
+    name: plan.target.exportName,
+    id: parsed.id,
+    inputs: parsed.inputs,
+  };
+  emitStepEvent(
+    options.onEvent,
+    createStepEvent(subject, { type: "step.started" }),
+  );
+  const started = now();
+  try {
+    const resolveOptions = {
+      upstreamOutputs: upstream,
+      env: options.env ?? {},
+      cache: state.cache,
+      ...(options.warn === undefined ? {} : { warn: options.warn }),
+    };
+    const inputs = await withSignal(
+      resolveInputs(parsed.inputs, resolveOptions),
+      options.signal,
+    ) as Record<string, unknown>;
+    const call = callOptions(plan, state);
+    const retries = parsed.retries ?? 0;
+    let output: unknown;
+    for (let attempt = 0;; attempt++) {
+      options.signal?.throwIfAborted();
+      try {
+        const pending = state.executor.call(plan.target, inputs, call);
+        if (attempt === 0) prepareNext(next, state);
+        output = await withSignal(pending, options.signal);
+        break;
+      } catch (error) {
+        if (attempt >= retries || !isRetryable(error, options.signal)) {
+          throw error;
+        }
+      }
+    }
+    emitStepEvent(
+      options.onEvent,
+      createStepEvent(subject, {
+        type: "step.completed",
+        durationMs: now() - started,
+        outputKeys: isPlainObject(output) ? Object.keys(output) : [],
+      }),
+    );
+    return output;
+  } catch (error) {
+    const { name, message } = error instanceof Error
+      ? error
+      : { name: "Error", message: String(error) };
+    emitStepEvent(
+      options.onEvent,
+      createStepEvent(subject, {
+        type: "step.failed",
+        durationMs: now() - started,
+        error: {
+          name: String(name),
+          message: maskSecrets(String(message), state.secrets),
+        },
+      }),
+    );
+    throw error;
+  }
+}
+
+/** Joins a directory a step reported onto the run's working directory, POSIX style. */
+function nextWorkingDirectory(
+  current: string | undefined,
+  directory: string,
+): string {
+  if (
+    current === undefined || directory.startsWith("/") ||
+    /^[A-Za-z]:[\\/]/.test(directory)
+  ) {
+    return directory;
+  }
+  const base = current.endsWith("/") ? current : `${current}/`;
+  return decodeURIComponent(new URL(directory, `file://${base}`).pathname)
+    .replace(/(.)\/$/, "$1");
+}
+
+function mergeOutput(
+  outputs: Record<string, unknown>,
+  plan: Plan,
+  output: unknown,
+): void {
+  if (!isPlainObject(output)) return;
+  const id = plan.parsed.id;
+  if (id !== undefined && id !== "") setOwn(outputs, id, output);
+  for (const key of Object.keys(output)) setOwn(outputs, key, output[key]);
+}
+
+function wrap(reference: string, index: number, error: unknown): never {
+  throw new StepExecutionError(reference, { cause: error, stepIndex: index });
+}
+
+/** Parses and resolves every step; any failure is wrapped and nothing runs. */
+function planSteps(
+  steps: readonly Step[],
+  options: RunOptions,
+): { plans: Plan[]; importMap: Record<string, string> } {
+  const parsed: ParsedStep[] = [];
+  steps.forEach((step, index) => {
+    try {
+      const one = parseStep(step, index);
+      if (one !== undefined) parsed.push(one);
+    } catch (error) {
+      wrap(referenceOf(step, index), index, error);
+    }
+  });
+  const mapOptions = {
+    ...(options.importMap === undefined
+      ? {}
+      : { importMap: options.importMap }),
+    ...(options.cdn === undefined ? {} : { cdn: options.cdn }),
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+  };
+  let importMap: Record<string, string>;
+  try {
+    importMap = buildImportMap(parsed, mapOptions);
+  } catch (error) {
+    // The caller's own map is at fault when it fails without any step.
+    buildImportMap([], mapOptions);
+    // Otherwise blame the first step whose `requires` makes it fail.
+    for (let count = 1; count <= parsed.length; count++) {
+      try {
+        buildImportMap(parsed.slice(0, count), mapOptions);
+      } catch {
+        const culprit = parsed[count - 1] as ParsedStep;
+        wrap(culprit.reference, culprit.index, error);
+      }
+    }
+    throw error;
+  }
+  const plans = parsed.map((one) => {
+    try {
+      return planStep(one, importMap, options);
+    } catch (error) {
+      return wrap(one.reference, one.index, error);
+    }
+  });
+  return { plans, importMap };
+}
+
+/**
+ * Runs a list of steps in order, Prefect-style, and returns the outputs.
+ *
+ * Every step is validated first (shape, reserved keywords, input types, reference, import map
+ * and `requires` conflicts, permissions against `policy.allow`, and whether the executor can
+ * enforce them); nothing runs when any step is invalid. Then each step's inputs are resolved
+ * in one pass (standard placeholders from the outputs so far, `{{ $NAME }}` from `env`, blocks
+ * and variables from `values`), its function is called through the executor, and a plain
+ * object output is stored under the step's `id` and merged flat into the outputs. Empty steps
+ * are skipped; other outputs are ignored. `upstreamOutputs` is deep-copied, and nothing the
+ * caller passes in is mutated.
+ *
+ * @param steps The steps, each a mapping with one key (the reference); `null` or `{}` is skipped.
+ * @param options Values, environment, isolation or executor, policy, events and more.
+ * @returns The outputs: the copied `upstreamOutputs` plus every step's output.
+ * @throws {StepExecutionError} `Encountered error while running <reference>` when a step is
+ *   invalid or fails, with the original error as `cause` and `stepIndex` set
+ * @throws {DOMException} the signal's reason (an `AbortError`) when `signal` aborts the run
+ * @throws {TypeError} when `steps` is not an array, or an option is malformed (`upstreamOutputs`
+ *   not a plain object, `policy.allow`, `timeout` or `isolation` of the wrong shape)
+ *
+ * @example Two steps, the second templated on the first
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runSteps } from "./run_steps.ts";
+ * import { createInlineExecutor } from "../sandbox/inline.ts";
+ *
+ * const module = "data:text/javascript," + encodeURIComponent(
+ *   "export function greet({ name }) { return { greeting: `Hello, ${name}` }; }",
+ * );
+ * const outputs = await runSteps(
+ *   [
+ *     { "steps.greet": { id: "hello", name: "{{ $USER_NAME }}" } },
+ *     { "steps.greet": { name: "{{ hello.greeting }}!" } },
+ *   ],
+ *   { importMap: { steps: module }, env: { USER_NAME: "Ada" }, executor: createInlineExecutor() },
+ * );
+ * assert.deepEqual(outputs, {
+ *   hello: { greeting: "Hello, Ada" },
+ *   greeting: "Hello, Hello, Ada!",
+ * });
+ * ```
+ */
+export async function runSteps(
+  steps: readonly Step[],
+  options: RunOptions = {},
+): Promise<Record<string, unknown>> {
+  if (!Array.isArray(steps)) {
+    throw new TypeError(
+      `Cannot run steps: expected a list of steps, found ${
+        steps === null ? "null" : typeof steps
+      }; pass an array such as [{ "prefect.deployments.steps.run_shell_script": { script: "echo hi" } }]`,
+    );
+  }
+  checkOptions(options);
+  options.signal?.throwIfAborted();
+  const outputs = copyUpstream(options.upstreamOutputs);
+  const { plans, importMap } = planSteps(steps, options);
+  if (plans.length === 0) return outputs;
+  const { executor, owned } = await openExecutor(options);
+  try {
+    for (const plan of plans) {
+      try {
+        checkEnforceable(plan, executor, options);
+      } catch (error) {
+        wrap(plan.parsed.reference, plan.parsed.index, error);
+      }
+    }
+    const state = createState(options, executor, importMap);
+    for (let i = 0; i < plans.length; i++) {
+      const plan = plans[i] as Plan;
+      options.signal?.throwIfAborted();
+      options.print?.(` > Running ${plan.target.exportName} step...`);
+      let output: unknown;
+      try {
+        output = await executePlan(plan, state, outputs, plans[i + 1]);
+      } catch (error) {
+        if (options.signal?.aborted === true) throw options.signal.reason;
+        wrap(plan.parsed.reference, plan.parsed.index, error);
+      }
+      mergeOutput(outputs, plan, output);
+      if (
+        plan.builtin?.setsWorkingDirectory === true && isPlainObject(output) &&
+        typeof output["directory"] === "string"
+      ) {
+        state.workingDirectory = nextWorkingDirectory(
+          state.workingDirectory,
+          output["directory"],
+        );
+      }
+    }
+    return outputs;
+  } finally {
+    if (owned) await executor.close();
+  }
+}
+
+/**
+ * Runs one step and returns its raw return value; errors are not wrapped. The step is
+ * validated like in {@linkcode runSteps}, its inputs resolved against `upstreamOutputs`
+ * (copied, never mutated), `env` and `values`.
+ *
+ * @param step The step: a mapping with one key, the reference.
+ * @param options As for {@linkcode runSteps}, plus the step's `index` for messages.
+ * @returns What the step returned (`undefined` for an empty step, which does not run).
+ * @throws {StepValidationError} when the step is malformed
+ * @throws {ReferenceResolutionError} when its reference resolves to nothing
+ * @throws {PolicyError} when it needs permissions beyond the ceiling or the executor cannot
+ *   enforce them
+ * @throws {Error} whatever the step throws
+ *
+ * @example Running one step
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runStep } from "./run_steps.ts";
+ * import { createInlineExecutor } from "../sandbox/inline.ts";
+ *
+ * const module = "data:text/javascript," +
+ *   encodeURIComponent("export const double = ({ n }) => n * 2;");
+ * const result = await runStep(
+ *   { [`${module}#double`]: { n: "{{ count }}" } },
+ *   { upstreamOutputs: { count: 21 }, executor: createInlineExecutor() },
+ * );
+ * assert.equal(result, 42);
+ * ```
+ */
+export async function runStep(
+  step: Step,
+  options: RunStepOptions = {},
+): Promise<unknown> {
+  checkOptions(options);
+  const index = options.index ?? 0;
+  const parsed = parseStep(step, index);
+  if (parsed === undefined) return undefined;
+  options.signal?.throwIfAborted();
+  const upstream = copyUpstream(options.upstreamOutputs);
+  const importMap = buildImportMap([parsed], {
+    ...(options.importMap === undefined
+      ? {}
+      : { importMap: options.importMap }),
+    ...(options.cdn === undefined ? {} : { cdn: options.cdn }),
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+  });
+  const plan = planStep(parsed, importMap, options);
+  const { executor, owned } = await openExecutor(options);
+  try {
+    checkEnforceable(plan, executor, options);
+    const state = createState(options, executor, importMap);
+    try {
+      return await executePlan(plan, state, upstream, undefined);
+    } catch (error) {
+      if (options.signal?.aborted === true) throw options.signal.reason;
+      throw error;
+    }
+  } finally {
+    if (owned) await executor.close();
+  }
+}

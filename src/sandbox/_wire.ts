@@ -1,0 +1,219 @@
+/**
+ * The pieces of the sandbox protocol that a step's Worker needs: payload encoding, the result
+ * envelope and error serialization. Kept free of imports so that every Worker loads as little
+ * code as possible; {@linkcode ./protocol.ts} re-exports all of it.
+ *
+ * @module
+ */
+
+/**
+ * A value in transit. Large JSON-safe values travel as one JSON string, which is several times
+ * cheaper than structured clone of the same object graph; everything else as the value itself.
+ */
+export type Payload =
+  | { kind: "json"; text: string }
+  | { kind: "clone"; value: unknown };
+
+/** An error as plain, cloneable data. */
+export interface SerializedError {
+  /** The error's `name` (its class name for every class stepbox rebuilds). */
+  name: string;
+  message: string;
+  stack?: string;
+  /** Own enumerable properties other than name, message, stack and cause (e.g. `code`). */
+  props: Record<string, unknown>;
+  /** The `cause`, serialized the same way. */
+  cause?: SerializedError;
+  /** The errors of an `AggregateError`. */
+  errors?: SerializedError[];
+  /** Set when the thrown value was not an Error: the value itself. */
+  thrown?: { value: unknown };
+}
+
+/** The answer to every call: never a throw across the boundary. */
+export type StepOutcome =
+  | { ok: true; value: Payload }
+  | { ok: false; error: SerializedError };
+
+/** The size (in estimated JSON characters) from which a JSON-safe value travels as text. */
+export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
+
+/**
+ * Encodes `value` for a boundary: one JSON string when it is JSON-safe (plain objects, arrays,
+ * strings, finite numbers, booleans, null) and large, the value itself otherwise.
+ *
+ * @param value The value to send.
+ * @param options `threshold`: the estimated JSON size from which text is used.
+ * @returns The payload to send.
+ *
+ * @example Small values stay values, large JSON-safe ones become text
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePayload } from "./protocol.ts";
+ * assert.deepEqual(encodePayload({ a: 1 }), { kind: "clone", value: { a: 1 } });
+ * assert.equal(encodePayload({ a: "x".repeat(20000) }).kind, "json");
+ * assert.equal(encodePayload({ when: new Date(0), a: "x".repeat(20000) }).kind, "clone");
+ * ```
+ */
+export function encodePayload(
+  value: unknown,
+  options: { threshold?: number } = {},
+): Payload {
+  const threshold = options.threshold ?? JSON_PAYLOAD_THRESHOLD;
+  let size = -1;
+  try {
+    size = jsonSize(value, new Set());
+  } catch {
+    // Nesting too deep for a recursive walk: structured clone copes, JSON might not.
+  }
+  if (size >= threshold) return { kind: "json", text: JSON.stringify(value) };
+  return { kind: "clone", value };
+}
+
+/**
+ * Decodes a payload made by {@linkcode encodePayload}.
+ *
+ * @example Round trip
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { decodePayload, encodePayload } from "./protocol.ts";
+ * const value = { list: Array.from({ length: 3000 }, (_, i) => ({ i })) };
+ * assert.deepEqual(decodePayload(encodePayload(value)), value);
+ * ```
+ */
+export function decodePayload(payload: Payload): unknown {
+  return payload.kind === "json" ? JSON.parse(payload.text) : payload.value;
+}
+
+// Returns the estimated JSON length, or -1 when the value is not JSON-safe. Every node is
+// visited once: a shared or cyclic reference is not JSON-safe (JSON would duplicate it or
+// fail, structured clone keeps the identity), so the walk stays linear.
+function jsonSize(value: unknown, seen: Set<object>): number {
+  if (value === null) return 4;
+  switch (typeof value) {
+    case "string":
+      return value.length + 2;
+    case "number":
+      return Number.isFinite(value) ? 8 : -1;
+    case "boolean":
+      return 5;
+    case "object":
+      break;
+    default:
+      return -1;
+  }
+  if (seen.has(value as object) || seen.size > 1_000_000) return -1;
+  seen.add(value as object);
+  if (Array.isArray(value)) {
+    let size = 2;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) return -1;
+      const item = jsonSize(value[i], seen);
+      if (item < 0) return -1;
+      size += item + 1;
+    }
+    return size;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return -1;
+  let size = 2;
+  for (const key in value) {
+    const item = jsonSize((value as Record<string, unknown>)[key], seen);
+    if (item < 0) return -1;
+    size += key.length + item + 4;
+  }
+  return size;
+}
+
+const RESERVED = new Set(["name", "message", "stack", "cause"]);
+
+/**
+ * Turns anything thrown into plain data: name, message, stack, own enumerable properties
+ * (such as `code`), the `cause` chain and an `AggregateError`'s errors. A thrown non-Error is
+ * kept as `thrown.value` when it can be cloned, as its text otherwise.
+ *
+ * @param error What was thrown.
+ * @returns Plain data that survives structured clone and `the sandbox's socket frames` serialization.
+ *
+ * @example A custom error keeps its code and cause
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { serializeError } from "./protocol.ts";
+ * const error = Object.assign(new RangeError("too big", { cause: new Error("root") }), { code: "E_BIG" });
+ * const data = serializeError(error);
+ * assert.equal(data.name, "RangeError");
+ * assert.deepEqual(data.props, { code: "E_BIG" });
+ * assert.equal(data.cause?.message, "root");
+ * ```
+ */
+export function serializeError(error: unknown): SerializedError {
+  return serialize(error, new Set());
+}
+
+function serialize(error: unknown, seen: Set<unknown>): SerializedError {
+  if (!(error instanceof Error) && !looksLikeError(error)) {
+    return {
+      name: "Error",
+      message: describe(error),
+      props: {},
+      thrown: { value: cloneableOrText(error) },
+    };
+  }
+  seen.add(error);
+  const source = error as Error & Record<string, unknown>;
+  const result: SerializedError = {
+    name: String(source.name ?? "Error"),
+    message: String(source.message ?? ""),
+    props: {},
+  };
+  if (typeof source.stack === "string") result.stack = source.stack;
+  for (const key of Object.keys(source)) {
+    if (RESERVED.has(key)) continue;
+    result.props[key] = cloneableOrText(source[key]);
+  }
+  if ("cause" in source && source.cause !== undefined) {
+    result.cause = seen.has(source.cause)
+      ? { name: "Error", message: "[circular cause]", props: {} }
+      : serialize(source.cause, seen);
+  }
+  if (error instanceof AggregateError && Array.isArray(error.errors)) {
+    result.errors = error.errors.map((item) => serialize(item, seen));
+  }
+  return result;
+}
+
+function looksLikeError(value: unknown): boolean {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { message?: unknown }).message === "string" &&
+    typeof (value as { name?: unknown }).name === "string" &&
+    typeof (value as { stack?: unknown }).stack === "string";
+}
+
+function describe(value: unknown): string {
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function cloneableOrText(value: unknown): unknown {
+  if (
+    value === null ||
+    ["string", "number", "boolean", "undefined", "bigint"].includes(
+      typeof value,
+    )
+  ) {
+    return value;
+  }
+  if (typeof value === "function" || typeof value === "symbol") {
+    return String(value);
+  }
+  try {
+    structuredClone(value);
+    return value;
+  } catch {
+    return describe(value);
+  }
+}

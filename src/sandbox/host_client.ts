@@ -1,0 +1,837 @@
+/**
+ * The parent side of the sandbox: starts sandbox host processes (`host_main.ts`), pools them by
+ * (import map, policy, environment, import grant), talks comlink to them over a private Unix
+ * socket, recycles them after a bounded number of workers, and replaces a host that dies,
+ * failing its pending calls at once.
+ *
+ * @module
+ */
+
+import * as comlink from "comlink";
+import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
+import type { OutputChunk } from "../types.ts";
+import type {
+  CallOptions,
+  Executor,
+  ExecutorInfo,
+  StepTarget,
+} from "./executor.ts";
+import type {
+  HostApi,
+  HostConfig,
+  HostStats,
+  ParentApi,
+  WorkerTarget,
+} from "./host_main.ts";
+import {
+  hostPermissionFlags,
+  importHosts,
+  toWorkerPermissions,
+} from "./policy.ts";
+import {
+  decodePayload,
+  deserializeError,
+  encodePayload,
+  type StepCall,
+  type StepOutcome,
+} from "./protocol.ts";
+import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
+
+/** Options of {@linkcode createSandboxExecutor}. */
+export interface SandboxExecutorOptions {
+  /** `step`: a fresh worker per call; `pool`: warm workers reused per module + permissions. */
+  isolation: "step" | "pool";
+  /** The Deno binary that runs sandbox hosts. @default Deno.execPath() */
+  denoPath?: string;
+  /** A host is replaced after it started this many workers (bounds leaks). @default 200 */
+  maxWorkersPerHost?: number;
+  /** Most warm workers per host in `pool` isolation. @default 8 */
+  poolSize?: number;
+  /** A warm worker unused for this long is ended, in ms. @default 30000 */
+  poolIdleMs?: number;
+  /** A host must connect back within this time, in ms. @default 30000 */
+  startTimeoutMs?: number;
+  /** Environment variables (beyond the policy's `env`) that a host needs to run Deno itself.
+   * Only these names are copied from the parent's environment.
+   * @default ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"] */
+  essentialEnv?: readonly string[];
+}
+
+/** Worker and host counts, for tests and monitoring. */
+export interface SandboxStats {
+  hosts: Array<HostStats & { pid: number; pendingCalls: number }>;
+}
+
+/** An {@linkcode Executor} backed by sandbox host processes. */
+export interface SandboxExecutor extends Executor {
+  /** Counts of hosts and their workers. */
+  stats(): Promise<SandboxStats>;
+}
+
+const DEFAULT_ESSENTIAL_ENV = Object.freeze([
+  "PATH",
+  "HOME",
+  "DENO_DIR",
+  "XDG_CACHE_HOME",
+  "TMPDIR",
+  "LANG",
+]);
+const DEFAULT_MEMORY_MB = 512;
+const SRC_DIR = new URL("../", import.meta.url);
+const HOST_MAIN = new URL("./host_main.ts", import.meta.url);
+// Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
+const BACKSTOP_MS = 2000;
+
+interface Pending {
+  target: StepTarget;
+  onOutput: ((chunk: OutputChunk) => void) | undefined;
+  fail(reason: unknown): void;
+}
+
+/** What a host needs beyond its key: paths to read and hosts to import from. */
+interface HostNeeds {
+  readRoots: Set<string>;
+  importHosts: Set<string>;
+}
+
+class Host {
+  readonly key: string;
+  readonly needs: HostNeeds;
+  readonly memoryMb: number;
+  readonly pending = new Map<number, Pending>();
+  readonly #child: Deno.ChildProcess;
+  readonly #endpoint: StdioEndpoint;
+  readonly #dir: string;
+  readonly api: comlink.Remote<HostApi>;
+  readonly died: Promise<unknown>;
+  #dead = false;
+  #stderrTail = "";
+  #pumps: Promise<void>[] = [];
+  workersStarted = 0;
+  retiring = false;
+
+  constructor(
+    init: {
+      key: string;
+      needs: HostNeeds;
+      memoryMb: number;
+      child: Deno.ChildProcess;
+      endpoint: StdioEndpoint;
+      dir: string;
+    },
+  ) {
+    this.key = init.key;
+    this.needs = init.needs;
+    this.memoryMb = init.memoryMb;
+    this.#child = init.child;
+    this.#endpoint = init.endpoint;
+    this.#dir = init.dir;
+    this.api = comlink.wrap<HostApi>(this.#endpoint.channel(0));
+    const parentApi: ParentApi = {
+      output: (id, stream, text) => {
+        this.pending.get(id)?.onOutput?.({ stream, text });
+      },
+    };
+    comlink.expose(parentApi, this.#endpoint.channel(1));
+    this.#pumps.push(this.#pump(this.#child.stdout, "stdout"));
+    this.#pumps.push(this.#pump(this.#child.stderr, "stderr"));
+    this.died = Promise.race([this.#child.status, this.#endpoint.closed]).then(
+      async () => {
+        this.#dead = true;
+        // Let the last of stderr (e.g. V8's out-of-memory report) arrive before explaining.
+        await Promise.race([
+          Promise.all(this.#pumps),
+          new Promise((resolve) => setTimeout(resolve, 250)),
+        ]);
+        const reason = this.#deathReason();
+        for (const pending of [...this.pending.values()]) {
+          pending.fail(reason(pending.target));
+        }
+        this.pending.clear();
+        return reason;
+      },
+    );
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  get isDead(): boolean {
+    return this.#dead;
+  }
+
+  async #pump(
+    stream: ReadableStream<Uint8Array>,
+    name: "stdout" | "stderr",
+  ): Promise<void> {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (name === "stderr") {
+          this.#stderrTail = (this.#stderrTail + text).slice(-16_384);
+        }
+        // Step code can print (console.log, Deno.stdout) without any permission; which of the
+        // host's pending calls printed cannot be told apart, so each of them receives it.
+        for (const pending of this.pending.values()) {
+          pending.onOutput?.({ stream: name, text });
+        }
+      }
+    } catch {
+      // The host was killed; its output ends here.
+    }
+  }
+
+  #deathReason(): (target: StepTarget) => SandboxError {
+    const tail = this.#stderrTail;
+    const outOfMemory = /out of memory|heap limit|allocation failed/i.test(
+      tail,
+    );
+    return (target) =>
+      outOfMemory
+        ? new SandboxError(
+          `Step "${target.reference}" ran out of memory: its sandbox host reached the heap cap of ${this.memoryMb} MiB and was stopped; raise the policy's "memoryMb" or make the step use less memory`,
+          { moduleUrl: target.specifier },
+        )
+        : new SandboxError(
+          `The sandbox host running "${target.reference}" exited unexpectedly${
+            tail.trim() === "" ? "" : `: ${lastLines(tail)}`
+          }; the step was not completed`,
+          { moduleUrl: target.specifier },
+        );
+  }
+
+  /** Runs one call; rejects at once if the host dies meanwhile. */
+  run(
+    call: StepCall,
+    target: StepTarget,
+    options: CallOptions,
+  ): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      let settled = false;
+      let backstop: ReturnType<typeof setTimeout> | undefined;
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.pending.delete(call.id);
+        if (backstop !== undefined) clearTimeout(backstop);
+        options.signal?.removeEventListener("abort", onAbort);
+        fn();
+      };
+      const onAbort = () => {
+        void this.api.cancel(call.id);
+        finish(() => reject(options.signal?.reason));
+      };
+      this.pending.set(call.id, {
+        target,
+        onOutput: options.onOutput,
+        fail: (reason) => finish(() => reject(reason)),
+      });
+      if (options.signal !== undefined) {
+        if (options.signal.aborted) return onAbort();
+        options.signal.addEventListener("abort", onAbort, { once: true });
+      }
+      if (call.timeoutMs !== undefined) {
+        const timeoutMs = call.timeoutMs;
+        // The host enforces the timeout; this catches a host too stuck to answer at all.
+        backstop = setTimeout(() => {
+          this.kill();
+          finish(() =>
+            reject(
+              new StepTimeoutError(
+                `Step "${target.reference}" timed out after ${
+                  timeoutMs / 1000
+                } s and its sandbox host did not respond, so it was stopped; raise its "timeout" or make it finish sooner`,
+                { timeoutMs },
+              ),
+            )
+          );
+        }, timeoutMs + BACKSTOP_MS);
+      }
+      this.api.call(call).then(
+        (outcome: StepOutcome) =>
+          finish(() => {
+            if (outcome.ok) resolve(decodePayload(outcome.value));
+            else reject(deserializeError(outcome.error));
+          }),
+        (error: unknown) => finish(() => reject(error)),
+      );
+    });
+  }
+
+  /** Stops the host process and frees everything it holds. */
+  kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already exited.
+    }
+  }
+
+  async close(): Promise<void> {
+    // comlink's FinalizationRegistry holds each proxy's endpoint strongly, and the endpoint's
+    // listeners lead back to this host: without an explicit release the host is never freed.
+    try {
+      this.api[comlink.releaseProxy]();
+    } catch {
+      // Already released.
+    }
+    await this.#endpoint.close();
+    const exited = await Promise.race([
+      this.#child.status.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500)),
+    ]);
+    if (!exited) this.kill();
+    await this.#child.status;
+    await Promise.all(this.#pumps);
+    await this.died;
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+function lastLines(text: string): string {
+  // deno-lint-ignore no-control-regex -- strip ANSI colours from Deno's error output
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, "").trim();
+  const lines = plain.split("\n").map((line) => line.trim()).filter((line) =>
+    line !== "" && !line.startsWith("at ")
+  );
+  return lines.slice(-3).join(" | ").slice(0, 500);
+}
+
+function comlinkFileUrl(): string {
+  // import.meta.resolve gives the package's main (UMD) file; the ES module build sits beside
+  // it. Workers load it as a plain local file: through `npm:` each one would pay ~12 ms and
+  // ~3.5 MiB more.
+  const main = import.meta.resolve("comlink");
+  const candidates = [
+    new URL("../esm/comlink.mjs", main),
+    new URL("../../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
+  ];
+  for (const url of candidates) {
+    if (url.protocol !== "file:") continue;
+    try {
+      Deno.statSync(url);
+      return url.href;
+    } catch {
+      // Try the next place.
+    }
+  }
+  throw new SandboxError(
+    `Cannot find comlink's ES module build (tried ${
+      candidates.map((url) => `"${url.href}"`).join(", ")
+    }); run "deno install" in the stepbox directory so that node_modules/comlink exists`,
+  );
+}
+
+function stable(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_key, item) =>
+      item !== null && typeof item === "object" && !Array.isArray(item)
+        ? Object.fromEntries(
+          Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
+        : item,
+  );
+}
+
+function isRemote(specifier: string): boolean {
+  return /^(https?:|npm:)/i.test(specifier);
+}
+
+function dirOf(fileUrl: string): string | undefined {
+  if (!fileUrl.startsWith("file:")) return undefined;
+  try {
+    return decodeURIComponent(new URL(".", fileUrl).pathname).replace(
+      /\/$/,
+      "",
+    ) || "/";
+  } catch {
+    return undefined;
+  }
+}
+
+function covers(roots: Iterable<string>, path: string): boolean {
+  for (const root of roots) {
+    if (
+      path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A step's import grant widens its host's --allow-import (Deno ignores a Worker's own), so it
+// is checked against the ceiling here too: every other kind is capped by the host's flags.
+function checkImportGrant(target: StepTarget, options: CallOptions): void {
+  const grant = options.permissions.import;
+  const ceiling = options.policy.allow.import;
+  if (grant === undefined || grant === false || ceiling === true) return;
+  const allowed = Array.isArray(ceiling) ? ceiling : [];
+  const beyond = grant === true
+    ? ["all hosts"]
+    : grant.filter((item) => !allowed.includes(item));
+  if (beyond.length > 0) {
+    throw new PolicyError(
+      `Cannot run step "${target.reference}": it requests import ${
+        JSON.stringify(beyond)
+      } beyond the run's ceiling import ${
+        JSON.stringify(allowed)
+      }; raise the ceiling (CLI flag or the policy option) or drop the request`,
+    );
+  }
+}
+
+/**
+ * Creates the executor that runs every step call in a permission-restricted Worker inside a
+ * sandbox host process. `step` isolation gives each call a fresh Worker; `pool` reuses warm
+ * Workers per module + permissions (module state may persist between calls).
+ *
+ * What it enforces: each Worker gets exactly the step's permissions (every kind set, deny unless
+ * granted); the host runs under the run's ceiling, `--allow-import` of the mapped hosts and the
+ * step's own import grant, a V8 heap cap (`policy.memoryMb`) and only the policy's environment
+ * plus the essentials Deno needs to run. A host that dies fails its calls at once; a timeout
+ * or an abort terminates the Worker.
+ *
+ * @param options The isolation and tuning.
+ * @returns The executor; `close()` (or `await using`) stops every host.
+ *
+ * @example Run a step in a fresh worker
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createSandboxExecutor } from "./host_client.ts";
+ * const moduleUrl = "data:application/javascript,export function add(i) { return { sum: i.a + i.b }; }";
+ * await using executor = createSandboxExecutor({ isolation: "step" });
+ * const output = await executor.call(
+ *   { reference: "add", specifier: moduleUrl, exportName: "add", builtin: false },
+ *   { a: 1, b: 2 },
+ *   { permissions: {}, importMap: {}, env: {}, policy: { allow: {}, env: {} } },
+ * );
+ * assert.deepEqual(output, { sum: 3 });
+ * ```
+ */
+export function createSandboxExecutor(
+  options: SandboxExecutorOptions,
+): SandboxExecutor {
+  const isolation = options.isolation;
+  if (isolation !== "step" && isolation !== "pool") {
+    throw new TypeError(
+      `Cannot create a sandbox executor: "isolation" must be "step" or "pool", found ${
+        JSON.stringify(isolation)
+      }`,
+    );
+  }
+  const deno = (globalThis as { Deno?: Partial<typeof Deno> }).Deno;
+  if (
+    typeof deno?.Command !== "function" || typeof deno.listen !== "function" ||
+    typeof Worker !== "function"
+  ) {
+    // Fail closed: without subprocesses and Workers nothing here could confine a step.
+    throw new SandboxError(
+      `Cannot create a "${isolation}" sandbox executor: this runtime lacks Deno's subprocess, socket or Worker API; run under Deno, or choose isolation "inline", which does not enforce permissions`,
+    );
+  }
+  const denoPath = options.denoPath ?? Deno.execPath();
+  const maxWorkersPerHost = options.maxWorkersPerHost ?? 200;
+  const essentialEnv = options.essentialEnv ?? DEFAULT_ESSENTIAL_ENV;
+  const info: ExecutorInfo = Object.freeze({
+    isolation,
+    runtime: "deno",
+    enforcesPermissions: true,
+  });
+  const hosts = new Map<string, Host>();
+  const starting = new Map<string, Promise<Host>>();
+  const retired = new Set<Host>();
+  const prefetched = new Map<string, Promise<void>>();
+  const closing = new Set<Promise<void>>();
+  let comlinkUrl: string | undefined;
+  let nextId = 0;
+  let closed = false;
+
+  function hostEnv(policyEnv: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const name of essentialEnv) {
+      try {
+        const value = Deno.env.get(name);
+        if (value !== undefined) env[name] = value;
+      } catch {
+        // No env permission in the parent: the host gets only the policy's environment.
+      }
+    }
+    return { ...env, ...policyEnv };
+  }
+
+  function hostKey(options: CallOptions): string {
+    return stable([
+      options.importMap,
+      options.policy.allow,
+      options.policy.env,
+      options.policy.memoryMb ?? DEFAULT_MEMORY_MB,
+      // Deno does not honour a Worker's `import` permission (denoland/deno#29503), so a step's
+      // import grant is enforced by its host's --allow-import: hosts differ by it.
+      options.permissions.import ?? false,
+    ]);
+  }
+
+  function needsOf(target: StepTarget, options: CallOptions): HostNeeds {
+    const readRoots = new Set<string>();
+    const hostsNeeded = new Set<string>(
+      importHosts([...Object.values(options.importMap), target.specifier]),
+    );
+    for (
+      const specifier of [...Object.values(options.importMap), target.specifier]
+    ) {
+      const dir = dirOf(specifier);
+      if (dir !== undefined) readRoots.add(dir);
+    }
+    return { readRoots, importHosts: hostsNeeded };
+  }
+
+  function satisfies(host: Host, needs: HostNeeds): boolean {
+    for (const root of needs.readRoots) {
+      if (!covers(host.needs.readRoots, root)) return false;
+    }
+    for (const name of needs.importHosts) {
+      if (!host.needs.importHosts.has(name)) return false;
+    }
+    return true;
+  }
+
+  async function startHost(
+    key: string,
+    needs: HostNeeds,
+    callOptions: CallOptions,
+  ): Promise<Host> {
+    comlinkUrl ??= comlinkFileUrl();
+    const memoryMb = callOptions.policy.memoryMb ?? DEFAULT_MEMORY_MB;
+    if (!Number.isInteger(memoryMb) || memoryMb < 16) {
+      throw new PolicyError(
+        `Cannot start a sandbox host: "policy.memoryMb" must be an integer of at least 16, found ${memoryMb}`,
+      );
+    }
+    const dir = await Deno.makeTempDir({ prefix: "stepbox-host-" });
+    const socket = `${dir}/host.sock`;
+    const importMapFile = `${dir}/import_map.json`;
+    await Deno.writeTextFile(
+      importMapFile,
+      JSON.stringify({ imports: callOptions.importMap }),
+    );
+    const grant = callOptions.permissions.import;
+    const importList = [
+      ...needs.importHosts,
+      ...(Array.isArray(grant) ? grant : []),
+    ];
+    const srcDir = decodeURIComponent(SRC_DIR.pathname).replace(/\/$/, "");
+    const comlinkDir = dirOf(comlinkUrl)!;
+    const flags = hostPermissionFlags(
+      grant === true
+        ? { ...callOptions.policy.allow, import: true }
+        : { ...callOptions.policy.allow, import: false },
+      {
+        read: [srcDir, comlinkDir, socket, ...needs.readRoots],
+        write: [socket],
+        net: [`unix:${socket}`],
+        import: importList,
+      },
+    );
+    const config: HostConfig = {
+      socket,
+      comlinkUrl,
+      poolSize: options.poolSize ?? 8,
+      poolIdleMs: options.poolIdleMs ?? 30_000,
+      preparedIdleMs: 10_000,
+    };
+    const listener = Deno.listen({ transport: "unix", path: socket });
+    let child: Deno.ChildProcess | undefined;
+    try {
+      child = new Deno.Command(denoPath, {
+        args: [
+          "run",
+          "--no-config",
+          "--quiet",
+          "--unstable-worker-options",
+          `--import-map=${importMapFile}`,
+          ...flags,
+          `--v8-flags=--max-old-space-size=${memoryMb}`,
+          HOST_MAIN.href,
+          JSON.stringify(config),
+        ],
+        env: hostEnv(callOptions.policy.env),
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let hasExited = false;
+      const exited = child.status.then(() => {
+        hasExited = true;
+        return undefined;
+      });
+      const conn = await Promise.race([
+        listener.accept(),
+        exited,
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), startTimeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (conn === undefined) {
+        try {
+          child.kill("SIGKILL");
+        } catch {
+          // It exited by itself; its output says why.
+        }
+        await child.status.catch(() => {});
+        const [out, err] = await Promise.all([
+          new Response(child.stdout).text().catch(() => ""),
+          new Response(child.stderr).text().catch(() => ""),
+        ]);
+        throw new SandboxError(
+          `Cannot start the sandbox host: ${
+            hasExited
+              ? "it exited"
+              : `it did not connect within ${startTimeoutMs} ms`
+          }${
+            (out + err).trim() === "" ? "" : `: ${lastLines(out + err)}`
+          }; check the Deno binary "${denoPath}" and the policy`,
+        );
+      }
+      const endpoint = createStdioEndpoint(conn.readable, conn.writable);
+      return new Host({ key, needs, memoryMb, child, endpoint, dir });
+    } catch (error) {
+      if (child === undefined) {
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      }
+      throw error;
+    } finally {
+      listener.close();
+      await Deno.remove(socket).catch(() => {});
+    }
+  }
+
+  function closeHost(host: Host): void {
+    retired.delete(host);
+    if (hosts.get(host.key) === host) hosts.delete(host.key);
+    const promise = host.close().catch(() => {});
+    closing.add(promise);
+    void promise.then(() => closing.delete(promise));
+  }
+
+  function retire(host: Host): void {
+    if (hosts.get(host.key) === host) hosts.delete(host.key);
+    host.retiring = true;
+    retired.add(host);
+    if (host.pending.size === 0) closeHost(host);
+  }
+
+  async function hostFor(
+    target: StepTarget,
+    callOptions: CallOptions,
+  ): Promise<Host> {
+    const key = hostKey(callOptions);
+    const needs = needsOf(target, callOptions);
+    while (true) {
+      if (closed) {
+        throw new SandboxError("Cannot run a step: the executor is closed");
+      }
+      const current = hosts.get(key);
+      if (
+        current !== undefined && !current.isDead && satisfies(current, needs)
+      ) {
+        return current;
+      }
+      const inFlight = starting.get(key);
+      if (inFlight !== undefined) {
+        await inFlight.catch(() => {});
+        continue;
+      }
+      if (current !== undefined) {
+        // Dead, or it cannot read/import what this call needs: start a wider one.
+        for (const root of current.needs.readRoots) needs.readRoots.add(root);
+        for (const name of current.needs.importHosts) {
+          needs.importHosts.add(name);
+        }
+        retire(current);
+      }
+      const promise = startHost(key, needs, callOptions);
+      starting.set(key, promise);
+      try {
+        const host = await promise;
+        if (closed) {
+          await host.close();
+          throw new SandboxError("Cannot run a step: the executor is closed");
+        }
+        hosts.set(key, host);
+        void host.died.then(() => closeHost(host));
+        return host;
+      } finally {
+        starting.delete(key);
+      }
+    }
+  }
+
+  function prefetch(
+    specifier: string,
+    callOptions: CallOptions,
+    host: Host,
+  ): Promise<void> {
+    // Fetching a remote module into Deno's cache before any Worker imports it avoids the
+    // "dispatch task is gone" failures seen when Workers fetch concurrently.
+    let done = prefetched.get(specifier);
+    if (done === undefined) {
+      done = (async () => {
+        const dir = await Deno.makeTempDir({ prefix: "stepbox-cache-" });
+        try {
+          const importMapFile = `${dir}/import_map.json`;
+          await Deno.writeTextFile(
+            importMapFile,
+            JSON.stringify({ imports: callOptions.importMap }),
+          );
+          const hostsList = [...host.needs.importHosts];
+          await new Deno.Command(denoPath, {
+            args: [
+              "cache",
+              "--no-config",
+              "--quiet",
+              `--import-map=${importMapFile}`,
+              ...(hostsList.length > 0
+                ? [`--allow-import=${hostsList.join(",")}`]
+                : []),
+              specifier,
+            ],
+            env: hostEnv({}),
+            clearEnv: true,
+            stdin: "null",
+            stdout: "null",
+            stderr: "null",
+          }).output();
+        } catch {
+          // The worker's own load reports what is wrong.
+        } finally {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+        }
+      })();
+      prefetched.set(specifier, done);
+    }
+    return done;
+  }
+
+  async function call(
+    target: StepTarget,
+    inputs: Record<string, unknown>,
+    callOptions: CallOptions,
+  ): Promise<unknown> {
+    callOptions.signal?.throwIfAborted();
+    // Malformed permissions fail here, with their own message, before any host starts.
+    toWorkerPermissions(callOptions.permissions);
+    hostPermissionFlags(callOptions.policy.allow);
+    checkImportGrant(target, callOptions);
+    const payload = encodePayload(inputs);
+    for (let attempt = 0;; attempt++) {
+      const host = await hostFor(target, callOptions);
+      callOptions.signal?.throwIfAborted();
+      if (isRemote(target.specifier)) {
+        await prefetch(target.specifier, callOptions, host);
+      }
+      const stepCall: StepCall = {
+        id: ++nextId,
+        reference: target.reference,
+        specifier: target.specifier,
+        exportName: target.exportName,
+        builtin: target.builtin,
+        isolation,
+        permissions: callOptions.permissions,
+        inputs: payload,
+      };
+      if (callOptions.timeoutMs !== undefined) {
+        stepCall.timeoutMs = callOptions.timeoutMs;
+      }
+      if (target.builtin) {
+        stepCall.context = {
+          workingDirectory: callOptions.workingDirectory ?? Deno.cwd(),
+          env: callOptions.env,
+        };
+      }
+      if (isolation === "step") host.workersStarted++;
+      try {
+        return await host.run(stepCall, target, callOptions);
+      } catch (error) {
+        // One retry for a remote module that failed to load: concurrent fetches by Workers
+        // can fail spuriously while a sequential one succeeds.
+        if (
+          attempt === 0 && isRemote(target.specifier) &&
+          error instanceof SandboxError &&
+          error.message.startsWith("Cannot load")
+        ) {
+          continue;
+        }
+        throw error;
+      } finally {
+        // Retire after the call, not before: the host must finish what it was given.
+        if (host.workersStarted >= maxWorkersPerHost && !host.retiring) {
+          retire(host);
+        } else if (
+          host.retiring && host.pending.size === 0 && retired.has(host)
+        ) {
+          closeHost(host);
+        }
+      }
+    }
+  }
+
+  return {
+    info,
+    call,
+    prepare(target, callOptions) {
+      if (closed) return;
+      void (async () => {
+        const host = await hostFor(target, callOptions);
+        if (isRemote(target.specifier)) {
+          await prefetch(target.specifier, callOptions, host);
+        }
+        if (isolation === "step") host.workersStarted++;
+        const workerTarget: WorkerTarget = {
+          reference: target.reference,
+          specifier: target.specifier,
+          permissions: callOptions.permissions,
+        };
+        await host.api.prepare(workerTarget, isolation);
+      })().catch(() => {
+        // A hint only: the call itself reports any failure.
+      });
+    },
+    async stats() {
+      const result: SandboxStats = { hosts: [] };
+      for (const host of [...hosts.values(), ...retired]) {
+        if (host.isDead) continue;
+        const stats = await Promise.race([
+          host.api.stats(),
+          host.died.then(() => undefined),
+        ]);
+        if (stats === undefined) continue;
+        result.hosts.push({
+          ...stats,
+          pid: host.pid,
+          pendingCalls: host.pending.size,
+        });
+      }
+      return result;
+    },
+    async close() {
+      closed = true;
+      await Promise.allSettled([...starting.values()]);
+      const all = [...hosts.values(), ...retired];
+      hosts.clear();
+      retired.clear();
+      for (const host of all) closeHost(host);
+      await Promise.all([...closing]);
+      await Promise.allSettled([...prefetched.values()]);
+    },
+    async [Symbol.asyncDispose]() {
+      await this.close();
+    },
+  };
+}

@@ -1,0 +1,414 @@
+/**
+ * The sandbox host process: started by {@linkcode createSandboxExecutor} as
+ * `deno run --no-config --import-map=<generated> --allow-import=<mapped hosts> <the ceiling as
+ * flags> --v8-flags=--max-old-space-size=<cap> host_main.ts <config JSON>` with a filtered
+ * environment. It connects back to the parent over a private Unix socket (never stdio, which
+ * every Worker can read and write without any permission), exposes {@linkcode HostApi} over
+ * comlink, and runs each step call in a Web Worker whose `deno.permissions` sets every key.
+ *
+ * A memory bomb in a Worker takes this whole process down at the heap cap; the parent sees the
+ * exit, fails the pending calls at once and starts a new host.
+ *
+ * @module
+ */
+
+import type * as Comlink from "comlink";
+import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
+import type { Permissions } from "../types.ts";
+import { toWorkerPermissions } from "./policy.ts";
+import { createWorkerPool, type WorkerLease } from "./pool.ts";
+import { serializeError, type StepCall, type StepOutcome } from "./protocol.ts";
+import { createStdioEndpoint } from "./stdio_endpoint.ts";
+import type { RunRequest, WorkerApi, WorkerSignal } from "./worker_entry.ts";
+
+/** What the parent passes to a host as its only argument (JSON). */
+export interface HostConfig {
+  /** The Unix socket the parent listens on. */
+  socket: string;
+  /** The `file:` URL of comlink's ES module build. */
+  comlinkUrl: string;
+  /** Most warm workers in `pool` isolation. */
+  poolSize: number;
+  /** Idle time after which a warm worker is ended, in ms. */
+  poolIdleMs: number;
+  /** A prepared (pre-spawned) worker that is not used within this time is ended, in ms. */
+  preparedIdleMs: number;
+}
+
+/** Which module a worker is for, and with what permissions. */
+export interface WorkerTarget {
+  reference: string;
+  specifier: string;
+  permissions: Permissions;
+}
+
+/** The host's API, exposed to the parent on channel 0. */
+export interface HostApi {
+  /** Runs one step call. Never rejects: failures are envelopes. */
+  call(call: StepCall): Promise<StepOutcome>;
+  /** Cancels a call: its worker is terminated. */
+  cancel(id: number): void;
+  /** Starts a worker for `target` ahead of a call (step: one spare; pool: one warm). */
+  prepare(target: WorkerTarget, isolation: "step" | "pool"): void;
+  /** Live and started worker counts. */
+  stats(): HostStats;
+}
+
+/** Worker counts of a host. */
+export interface HostStats {
+  /** Workers alive now (running, warm or prepared). */
+  liveWorkers: number;
+  /** Workers started since the host started. */
+  startedWorkers: number;
+  /** Warm workers in the pool. */
+  pooledWorkers: number;
+  /** The host's memory in bytes: resident set, its main V8 heap in use, and external buffers. */
+  memory: { rss: number; heapUsed: number; external: number };
+}
+
+/** The parent's API, exposed to the host on channel 1. */
+export interface ParentApi {
+  /** Live output of a built-in step. */
+  output(id: number, stream: "stdout" | "stderr", text: string): void;
+}
+
+interface WorkerHandle {
+  readonly target: WorkerTarget;
+  readonly api: Comlink.Remote<WorkerApi>;
+  /** Resolves once the module loaded; rejects with the reason when the worker died first. */
+  readonly ready: Promise<void>;
+  /** Calls `listener` with the reason once the worker dies or is killed (at once if it has).
+   * Returns the unsubscribe function: a warm worker serves many calls, and a listener (or a
+   * `.then` on a promise that stays pending) kept per call would grow without bound. */
+  onDeath(listener: (reason: unknown) => void): () => void;
+  readonly isDead: boolean;
+  kill(reason: unknown): void;
+}
+
+const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
+
+function workerKey(target: WorkerTarget): string {
+  return JSON.stringify([target.specifier, target.permissions]);
+}
+
+function entrySource(comlinkUrl: string, specifier: string): string {
+  const s = JSON.stringify;
+  return `import * as comlink from ${s(comlinkUrl)};\n` +
+    `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
+    `import * as stepModule from ${s(specifier)};\n` +
+    `serveStep(stepModule, comlink, { specifier: ${s(specifier)} });\n`;
+}
+
+// Connects to the parent, serves calls until the connection closes, then ends every worker.
+// createSandboxExecutor() starts it as: deno run ... host_main.ts '{"socket":"/tmp/x/s",...}'
+async function runHost(config: HostConfig): Promise<void> {
+  const comlink: typeof Comlink = await import(config.comlinkUrl);
+  const conn = await Deno.connect({ transport: "unix", path: config.socket });
+  const endpoint = createStdioEndpoint(conn.readable, conn.writable);
+  const parent = comlink.wrap<ParentApi>(endpoint.channel(1));
+  const live = new Set<WorkerHandle>();
+  const cancels = new Map<number, (reason: unknown) => void>();
+  const prepared = new Map<
+    string,
+    { handle: WorkerHandle; timer: ReturnType<typeof setTimeout> }
+  >();
+  let startedWorkers = 0;
+
+  function spawn(target: WorkerTarget): WorkerHandle {
+    const source = entrySource(config.comlinkUrl, target.specifier);
+    let worker: Worker;
+    try {
+      worker = new Worker(
+        `data:application/javascript,${encodeURIComponent(source)}`,
+        {
+          type: "module",
+          name: target.reference,
+          deno: { permissions: toWorkerPermissions(target.permissions) },
+        } as WorkerOptions,
+      );
+    } catch (error) {
+      const reason = new PolicyError(
+        `Cannot start a worker for "${target.reference}": ${
+          error instanceof Error ? error.message : String(error)
+        }; the sandbox host's own permissions (the run's ceiling) do not cover the step's permissions`,
+        { cause: error },
+      );
+      return deadHandle(target, reason);
+    }
+    startedWorkers++;
+    let isReady = false;
+    let isDead = false;
+    let markReady!: () => void;
+    let failReady!: (reason: unknown) => void;
+    let deathReason: unknown;
+    const deathListeners = new Set<(reason: unknown) => void>();
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    ready.catch(() => {});
+    const api = comlink.wrap<WorkerApi>(worker);
+    const handle: WorkerHandle = {
+      target,
+      api,
+      ready,
+      onDeath(listener) {
+        if (isDead) {
+          listener(deathReason);
+          return () => {};
+        }
+        deathListeners.add(listener);
+        return () => deathListeners.delete(listener);
+      },
+      get isDead() {
+        return isDead;
+      },
+      kill(reason) {
+        if (isDead) return;
+        isDead = true;
+        deathReason = reason;
+        worker.terminate();
+        // comlink's FinalizationRegistry holds the Worker (the proxy's endpoint) strongly and
+        // the Worker's listeners lead back to this handle: release, or every handle leaks.
+        try {
+          api[comlink.releaseProxy]();
+        } catch {
+          // Already released.
+        }
+        live.delete(handle);
+        failReady(reason);
+        for (const listener of deathListeners) listener(reason);
+        deathListeners.clear();
+      },
+    };
+    live.add(handle);
+    worker.addEventListener("message", (event: MessageEvent) => {
+      const signal = event.data as WorkerSignal | undefined;
+      if (signal?.stepbox === "ready") {
+        isReady = true;
+        markReady();
+      } else if (signal?.stepbox === "exit") {
+        handle.kill(
+          new SandboxError(
+            `The worker of "${target.reference}" closed itself with ${signal.how}; a step must return (or throw) instead of ending its worker`,
+            { moduleUrl: target.specifier },
+          ),
+        );
+      }
+    });
+    worker.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      const detail = event.message ?? String(event.error);
+      handle.kill(
+        isReady
+          ? new SandboxError(
+            `The worker of "${target.reference}" failed: ${detail}; a step must not throw from timers or leave promises rejected after it returns`,
+            { moduleUrl: target.specifier },
+          )
+          : new SandboxError(
+            `Cannot load "${target.specifier}" for "${target.reference}": ${detail}; check that the module exists, parses, and that its imports are in the run's import map`,
+            { moduleUrl: target.specifier },
+          ),
+      );
+    });
+    worker.addEventListener("messageerror", () => {
+      handle.kill(
+        new SandboxError(
+          `The worker of "${target.reference}" sent a message that cannot be read`,
+          { moduleUrl: target.specifier },
+        ),
+      );
+    });
+    return handle;
+  }
+
+  function deadHandle(target: WorkerTarget, reason: unknown): WorkerHandle {
+    const failed = Promise.reject(reason);
+    failed.catch(() => {});
+    return {
+      target,
+      api: undefined as unknown as Comlink.Remote<WorkerApi>,
+      ready: failed,
+      onDeath(listener) {
+        listener(reason);
+        return () => {};
+      },
+      isDead: true,
+      kill() {},
+    };
+  }
+
+  // Pool keys are module + permissions; the first reference seen names the worker in messages.
+  const poolTargets = new Map<string, WorkerTarget>();
+  const pool = createWorkerPool<WorkerHandle>({
+    maxWorkers: config.poolSize,
+    idleMs: config.poolIdleMs,
+    spawn: (key) => {
+      const handle = spawn(poolTargets.get(key)!);
+      // A warm worker that dies on its own (a timer throwing after its call) leaves the pool.
+      handle.onDeath(() => pool.discard(handle));
+      return handle;
+    },
+    terminate: (handle) => handle.kill(new Error("evicted")),
+  });
+
+  function poolKey(target: WorkerTarget): string {
+    const key = workerKey(target);
+    if (!poolTargets.has(key)) poolTargets.set(key, target);
+    return key;
+  }
+
+  function takePrepared(target: WorkerTarget): WorkerHandle | undefined {
+    const key = workerKey(target);
+    const entry = prepared.get(key);
+    if (entry === undefined) return undefined;
+    prepared.delete(key);
+    clearTimeout(entry.timer);
+    return entry.handle.isDead ? undefined : entry.handle;
+  }
+
+  async function run(
+    handle: WorkerHandle,
+    call: StepCall,
+  ): Promise<StepOutcome> {
+    const request: RunRequest = {
+      reference: call.reference,
+      exportName: call.exportName,
+      builtin: call.builtin,
+      inputs: call.inputs,
+    };
+    if (call.context !== undefined) request.context = call.context;
+    const write = call.builtin
+      ? comlink.proxy((stream: "stdout" | "stderr", text: string) => {
+        void parent.output(call.id, stream, text);
+      })
+      : undefined;
+    let unsubscribe = () => {};
+    const died = new Promise<StepOutcome>((resolve) => {
+      unsubscribe = handle.onDeath((reason) =>
+        resolve({ ok: false, error: serializeError(reason) })
+      );
+    });
+    try {
+      // Rejects with the reason when the worker died before it loaded its module.
+      await handle.ready;
+      return await Promise.race([handle.api.run(request, write), died]);
+    } catch (error) {
+      // The worker could not load its module, or comlink could not clone the answer.
+      return { ok: false, error: serializeError(error) };
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  const deferred: Array<() => void> = [];
+  let flushScheduled = false;
+  function flushDeferred(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setTimeout(() => {
+      flushScheduled = false;
+      for (const task of deferred.splice(0)) task();
+    }, 0);
+  }
+
+  function prepareNow(target: WorkerTarget, isolation: "step" | "pool"): void {
+    if (isolation === "pool") {
+      pool.warm(poolKey(target));
+      return;
+    }
+    const key = workerKey(target);
+    if (prepared.has(key)) return;
+    const handle = spawn(target);
+    const timer = setTimeout(() => {
+      prepared.delete(key);
+      handle.kill(new Error("unused"));
+    }, config.preparedIdleMs);
+    prepared.set(key, { handle, timer });
+  }
+
+  const api: HostApi = {
+    async call(call) {
+      const target: WorkerTarget = {
+        reference: call.reference,
+        specifier: call.specifier,
+        permissions: call.permissions,
+      };
+      let lease: WorkerLease<WorkerHandle> | undefined;
+      let handle: WorkerHandle;
+      if (call.isolation === "pool") {
+        lease = pool.acquire(poolKey(target));
+        handle = lease.worker;
+      } else {
+        handle = takePrepared(target) ?? spawn(target);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (call.timeoutMs !== undefined) {
+        const timeoutMs = call.timeoutMs;
+        timer = setTimeout(() => {
+          handle.kill(
+            new StepTimeoutError(
+              `Step "${call.reference}" timed out after ${
+                timeoutMs / 1000
+              } s and its worker was terminated; raise its "timeout" or make it finish sooner`,
+              { timeoutMs },
+            ),
+          );
+        }, timeoutMs);
+      }
+      cancels.set(call.id, (reason) => handle.kill(reason));
+      try {
+        const outcome = await run(handle, call);
+        if (lease !== undefined) {
+          lease.release({ reset: !outcome.ok || handle.isDead });
+        } else {
+          handle.kill(new Error("done"));
+        }
+        return outcome;
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
+        cancels.delete(call.id);
+      }
+    },
+    cancel(id) {
+      cancels.get(id)?.(
+        new DOMException("The call was cancelled", "AbortError"),
+      );
+    },
+    prepare(target, isolation) {
+      // new Worker() blocks this thread for milliseconds: answer this message first.
+      deferred.push(() => prepareNow(target, isolation));
+      flushDeferred();
+    },
+    stats() {
+      const { rss, heapUsed, external } = Deno.memoryUsage();
+      return {
+        liveWorkers: live.size,
+        startedWorkers,
+        pooledWorkers: pool.size,
+        memory: { rss, heapUsed, external },
+      };
+    },
+  };
+
+  comlink.expose(api, endpoint.channel(0));
+  await endpoint.closed;
+  pool.close();
+  for (const { handle, timer } of prepared.values()) {
+    clearTimeout(timer);
+    handle.kill(new Error("host closing"));
+  }
+  for (const handle of [...live]) handle.kill(new Error("host closing"));
+  try {
+    conn.close();
+  } catch {
+    // Already closed by the parent.
+  }
+}
+
+if (import.meta.main) {
+  const config = JSON.parse(Deno.args[0] ?? "{}") as HostConfig;
+  await runHost(config);
+  // Workers may still hold the event loop for a moment after terminate(); the host is done.
+  Deno.exit(0);
+}

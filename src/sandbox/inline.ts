@@ -1,0 +1,183 @@
+/**
+ * The `inline` executor: step calls in this process and thread, with the same contract as the
+ * sandboxed executors but no isolation at all. For runtimes without Workers or subprocesses
+ * (Deno Deploy, Supabase Edge Functions); an explicit opt-in.
+ *
+ * @module
+ */
+
+import {
+  OutputNotCloneableError,
+  ReferenceResolutionError,
+  StepTimeoutError,
+} from "../errors.ts";
+import { findUncloneable } from "../core/cloneable.ts";
+import type { StepContext } from "../types.ts";
+import type {
+  CallOptions,
+  Executor,
+  ExecutorInfo,
+  StepTarget,
+} from "./executor.ts";
+import { detectRuntime } from "./select.ts";
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ??
+    new DOMException("The step was aborted", "AbortError");
+}
+
+async function loadFunction(
+  target: StepTarget,
+): Promise<(...args: unknown[]) => unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = await import(target.specifier);
+  } catch (error) {
+    throw new ReferenceResolutionError(
+      `Cannot import "${target.reference}": the module "${target.specifier}" failed to load (${
+        error instanceof Error ? error.message : String(error)
+      }); check that it exists and has no syntax errors`,
+      { reference: target.reference, specifier: target.specifier },
+      { cause: error },
+    );
+  }
+  const exported = Object.hasOwn(module, target.exportName)
+    ? module[target.exportName]
+    : undefined;
+  if (typeof exported !== "function") {
+    const exports = Object.keys(module).map((name) => `"${name}"`).join(", ");
+    throw new ReferenceResolutionError(
+      exported === undefined
+        ? `Cannot import "${target.reference}": the module "${target.specifier}" has no export "${target.exportName}" (exports: ${
+          exports || "none"
+        }); fix the export name in the step reference`
+        : `Cannot import "${target.reference}": the export "${target.exportName}" of "${target.specifier}" is ${typeof exported}, not a function (exports: ${exports}); point the reference at an exported function`,
+      { reference: target.reference, specifier: target.specifier },
+    );
+  }
+  return exported as (...args: unknown[]) => unknown;
+}
+
+function checkOutput(target: StepTarget, output: unknown): unknown {
+  const keyPath = findUncloneable(output);
+  if (keyPath !== undefined) {
+    const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
+    throw new OutputNotCloneableError(
+      `Cannot use the output of "${target.reference}": ${where} is a function, symbol or similar, which cannot cross a worker boundary; return plain data (strings, numbers, lists, objects)`,
+      { keyPath },
+    );
+  }
+  try {
+    // A copy, as a worker boundary would make: the step keeps no handle on what the run stores.
+    return structuredClone(output);
+  } catch (error) {
+    throw new OutputNotCloneableError(
+      `Cannot use the output of "${target.reference}": it cannot be copied (${
+        error instanceof Error ? error.message : String(error)
+      }); return plain data`,
+      { keyPath: "", cause: error },
+    );
+  }
+}
+
+/**
+ * Creates the inline executor. It imports the step module with a dynamic `import()` (the
+ * runtime's module cache applies, and so does the process's own import map, not the run's),
+ * calls the export with a copy of the inputs (built-ins also get a {@linkcode StepContext}),
+ * and returns a copy of the output.
+ *
+ * It enforces no permissions (`info.enforcesPermissions` is false, so the core refuses steps
+ * that request any unless `policy.allowUnenforced` is set). A timeout or an abort rejects the
+ * call at once, but nothing can stop the step's code: it keeps running in the background, and
+ * a synchronous endless loop blocks the whole thread.
+ *
+ * @returns The executor.
+ *
+ * @example Calling a step in-process
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createInlineExecutor } from "./inline.ts";
+ *
+ * await using executor = createInlineExecutor();
+ * const specifier = "data:text/javascript," + encodeURIComponent("export const add = ({ a, b }) => ({ sum: a + b });");
+ * const output = await executor.call(
+ *   { reference: "add", specifier, exportName: "add", builtin: false },
+ *   { a: 1, b: 2 },
+ *   { permissions: {}, importMap: {}, env: {}, policy: { allow: {}, env: {} } },
+ * );
+ * assert.deepEqual(output, { sum: 3 });
+ * ```
+ */
+export function createInlineExecutor(): Executor {
+  const info: ExecutorInfo = Object.freeze({
+    isolation: "inline",
+    runtime: detectRuntime(),
+    enforcesPermissions: false,
+  });
+
+  async function invoke(
+    target: StepTarget,
+    inputs: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<unknown> {
+    const fn = await loadFunction(target);
+    options.signal?.throwIfAborted();
+    const copy = structuredClone(inputs);
+    let output: unknown;
+    if (target.builtin) {
+      const context: StepContext = {
+        workingDirectory: options.workingDirectory ?? ".",
+        env: { ...options.env },
+        write(stream, text) {
+          options.onOutput?.({ stream, text });
+        },
+      };
+      output = await fn(copy, context);
+    } else {
+      output = await fn(copy);
+    }
+    return checkOutput(target, output);
+  }
+
+  return {
+    info,
+    call(target, inputs, options) {
+      const { signal, timeoutMs } = options;
+      if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+      return new Promise((resolve, reject) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const onAbort = () => settle(() => reject(abortReason(signal!)));
+        function settle(action: () => void) {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          action();
+        }
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            settle(() =>
+              reject(
+                new StepTimeoutError(
+                  `Step "${target.reference}" timed out after ${
+                    timeoutMs / 1000
+                  } s; the inline executor cannot stop it, so it may still be running: raise its timeout or use isolation "step", which terminates the worker`,
+                  { timeoutMs },
+                ),
+              )
+            );
+          }, timeoutMs);
+        }
+        invoke(target, inputs, options).then(
+          (value) => settle(() => resolve(value)),
+          (error) => settle(() => reject(error)),
+        );
+      });
+    },
+    close() {
+      return Promise.resolve();
+    },
+    [Symbol.asyncDispose]() {
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * The messages that cross the sandbox boundaries (parent <-> host <-> worker): the step call,
+ * the result envelope, errors as plain data, and payloads encoded per value (one JSON string
+ * for large JSON-safe data, structured clone otherwise).
+ *
+ * Nothing throws across a boundary: comlink's throw handler keeps only name, message and stack
+ * (GoogleChromeLabs/comlink#594), so every answer is a {@linkcode StepOutcome} envelope.
+ *
+ * @module
+ */
+
+import * as stepboxErrors from "../errors.ts";
+import type { Permissions } from "../types.ts";
+import type { Payload, SerializedError } from "./_wire.ts";
+
+export {
+  decodePayload,
+  encodePayload,
+  JSON_PAYLOAD_THRESHOLD,
+  type Payload,
+  type SerializedError,
+  serializeError,
+  type StepOutcome,
+} from "./_wire.ts";
+
+/** One step call, as the parent sends it to a sandbox host. */
+export interface StepCall {
+  /** Unique per executor; the host uses it to route output and cancellation. */
+  id: number;
+  /** The reference as written, for error messages. */
+  reference: string;
+  /** The module's absolute specifier. */
+  specifier: string;
+  /** The export to call. */
+  exportName: string;
+  /** Whether the module is a built-in step (it also receives a `StepContext`). */
+  builtin: boolean;
+  /** `step`: a fresh worker for this call; `pool`: a warm worker reused per module + permissions. */
+  isolation: "step" | "pool";
+  /** The permissions granted to this call. */
+  permissions: Permissions;
+  /** The inputs. */
+  inputs: Payload;
+  /** Terminate the worker after this many milliseconds. */
+  timeoutMs?: number;
+  /** For built-in steps: the run's working directory and command environment. */
+  context?: { workingDirectory: string; env: Record<string, string> };
+}
+
+function builtinErrorClasses(): Record<string, ErrorConstructor> {
+  const table: Record<string, ErrorConstructor> = {
+    Error,
+    EvalError,
+    RangeError,
+    ReferenceError,
+    SyntaxError,
+    TypeError,
+    URIError,
+    AggregateError: AggregateError as unknown as ErrorConstructor,
+  };
+  // Deno's own error classes (NotFound, PermissionDenied, NotCapable, ...), when present.
+  const denoErrors = (globalThis as { Deno?: { errors?: object } }).Deno
+    ?.errors;
+  if (denoErrors) {
+    for (const [name, value] of Object.entries(denoErrors)) {
+      if (typeof value === "function") {
+        table[name] = value as ErrorConstructor;
+      }
+    }
+  }
+  return table;
+}
+
+/**
+ * The classes that {@linkcode deserializeError} rebuilds, by name: the built-in error classes,
+ * Deno's `Deno.errors.*` and every stepbox error class.
+ */
+export const ERROR_TABLE: Readonly<
+  Record<string, new (...args: never[]) => Error>
+> = Object.freeze({
+  ...builtinErrorClasses(),
+  ...stepboxErrors.ERROR_CLASSES,
+});
+
+/**
+ * Rebuilds what {@linkcode serializeError} made: the class by `name` from
+ * {@linkcode ERROR_TABLE} (an unknown name gives an `Error` whose `name` is the remote one),
+ * with message, stack, own properties, `cause` and aggregated errors restored. A thrown
+ * non-Error comes back as the value itself.
+ *
+ * @param data The serialized error.
+ * @returns The rebuilt error (or the thrown non-Error value).
+ *
+ * @example Class, props and cause survive
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deserializeError, serializeError } from "./protocol.ts";
+ * import { SandboxError } from "../errors.ts";
+ * const original = new SandboxError("worker died", { moduleUrl: "file:///a.ts", cause: new TypeError("x") });
+ * const copy = deserializeError(structuredClone(serializeError(original))) as SandboxError;
+ * assert.ok(copy instanceof SandboxError);
+ * assert.equal(copy.moduleUrl, "file:///a.ts");
+ * assert.equal(copy.code, "SANDBOX");
+ * assert.ok(copy.cause instanceof TypeError);
+ * ```
+ *
+ * @example Unknown classes keep their name
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { deserializeError } from "./protocol.ts";
+ * const copy = deserializeError({ name: "GitError", message: "no repo", props: { code: 128 } }) as Error & { code: number };
+ * assert.equal(copy.name, "GitError");
+ * assert.equal(copy.code, 128);
+ * assert.ok(copy instanceof Error);
+ * ```
+ */
+export function deserializeError(data: SerializedError): unknown {
+  if (data.thrown !== undefined) return data.thrown.value;
+  const Class = Object.hasOwn(ERROR_TABLE, data.name)
+    ? ERROR_TABLE[data.name]!
+    : Error;
+  // Reflect.construct with Error gives the object Error's internal slot (so it prints and
+  // checks as a native error) and the class's prototype, without running a constructor whose
+  // parameters vary from class to class.
+  const error = Reflect.construct(
+    Error,
+    [data.message],
+    Class,
+  ) as Error & Record<string, unknown>;
+  if (error.name !== data.name) {
+    Object.defineProperty(error, "name", {
+      value: data.name,
+      writable: true,
+      enumerable: Object.hasOwn(data.props, "name"),
+      configurable: true,
+    });
+  }
+  Object.defineProperty(error, "stack", {
+    value: data.stack ?? `${data.name}: ${data.message}`,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  for (const [key, value] of Object.entries(data.props)) {
+    Object.defineProperty(error, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  if (data.cause !== undefined) {
+    Object.defineProperty(error, "cause", {
+      value: deserializeError(data.cause),
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  if (data.errors !== undefined) {
+    Object.defineProperty(error, "errors", {
+      value: data.errors.map(deserializeError),
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,92 @@
+/**
+ * Picks an executor backend: {@linkcode createExecutor} loads only the one it needs, with a
+ * lazy `import()`, and {@linkcode detectRuntime} tells the runtimes apart once.
+ *
+ * @module
+ */
+
+import type { Isolation } from "../types.ts";
+import type { Executor, ExecutorInfo } from "./executor.ts";
+
+/** The runtimes stepbox tells apart. */
+export type Runtime = ExecutorInfo["runtime"];
+
+// Only the globals touched here are declared, so this file type-checks on every runtime.
+interface RuntimeGlobals {
+  Deno?: { version?: { deno?: unknown } };
+  process?: { versions?: { node?: unknown } };
+}
+
+function computeRuntime(): Runtime {
+  const globals = globalThis as RuntimeGlobals;
+  // Deno first: it also provides a Node-compatible `process`.
+  if (typeof globals.Deno?.version?.deno === "string") return "deno";
+  if (typeof globals.process?.versions?.node === "string") return "node";
+  return "other";
+}
+
+const RUNTIME: Runtime = computeRuntime();
+
+/**
+ * The runtime this code runs on, detected once when the module loads.
+ *
+ * @returns `"deno"`, `"node"` or `"other"` (a browser, an edge runtime).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { detectRuntime } from "./select.ts";
+ * assert.equal(detectRuntime(), "deno");
+ * ```
+ */
+export function detectRuntime(): Runtime {
+  return RUNTIME;
+}
+
+/** The export the sandbox host client provides (declared here so either side can change alone). */
+interface HostClientModule {
+  createSandboxExecutor(
+    options: { isolation: Isolation },
+  ): Executor | Promise<Executor>;
+}
+
+/**
+ * Creates the executor for an isolation mode: `"inline"` runs steps in-process (no isolation,
+ * explicit opt-in); `"step"` and `"pool"` run each call in a permission-restricted worker of a
+ * sandbox host process. The backend's module is loaded only when it is chosen.
+ *
+ * @param isolation The isolation mode.
+ * @returns The executor; close it when done.
+ * @throws {TypeError} for an unknown isolation mode
+ *
+ * @example The inline executor
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createExecutor } from "./select.ts";
+ *
+ * const executor = await createExecutor("inline");
+ * assert.equal(executor.info.isolation, "inline");
+ * assert.equal(executor.info.enforcesPermissions, false);
+ * await executor.close();
+ * ```
+ */
+export async function createExecutor(isolation: Isolation): Promise<Executor> {
+  switch (isolation) {
+    case "inline": {
+      const { createInlineExecutor } = await import("./inline.ts");
+      return createInlineExecutor();
+    }
+    case "step":
+    case "pool": {
+      // Loaded only when a sandbox is requested, so inline-only runtimes never load it.
+      const module: HostClientModule = await import("./host_client.ts");
+      return await module.createSandboxExecutor({ isolation });
+    }
+    default:
+      throw new TypeError(
+        `Cannot create an executor: unknown isolation ${
+          JSON.stringify(isolation)
+        }; use "step", "pool" or "inline"`,
+      );
+  }
+}

@@ -1,0 +1,542 @@
+/**
+ * A comlink `Endpoint` over a byte stream (a socket or a pipe): each message is one frame,
+ * `[u32 length][u8 channel][u8 format][body]`. The body is UTF-8 JSON: plain JSON when the
+ * message is JSON-safe (the common case, and the fast one), otherwise JSON with tagged values
+ * for what `postMessage` also carries (`undefined`, Dates, Maps, Sets, RegExps, typed arrays, BigInts,
+ * NaN, -0, errors). Channels let both sides expose an API on the same stream.
+ *
+ * `node:v8`'s `serialize` would do the same with less code, but on Deno 2.9.6 each call grew
+ * the resident memory (to ~300 MB over 100,000 small messages) while the JS heap stayed flat.
+ *
+ * @module
+ */
+
+import type { Endpoint } from "comlink";
+
+/** A framed, multiplexed message stream. */
+export interface StdioEndpoint extends AsyncDisposable {
+  /** The comlink endpoint of one channel (0-255); both sides must agree on the numbers. */
+  channel(id: number): Endpoint;
+  /** Resolves when the incoming stream ends or fails (the peer died or closed). */
+  readonly closed: Promise<void>;
+  /** Whether the incoming stream has ended. */
+  readonly isClosed: boolean;
+  /** Stops reading and closes the outgoing stream. */
+  close(): Promise<void>;
+}
+
+type Listener = EventListenerOrEventListenerObject;
+
+const HEADER = 6;
+const SCRATCH = 64 * 1024;
+
+/**
+ * Creates a framed endpoint over `input` (incoming frames) and `output` (outgoing frames).
+ * Chunks are copied into a reused buffer, and a large frame's remaining bytes straight into
+ * the frame. (Reading a `Deno.Conn` directly, or through a BYOB reader, was faster but grew the
+ * resident memory by kilobytes per message on Deno 2.9.6; the default reader stays flat.)
+ * A message that cannot be serialized throws from `postMessage`; a frame that cannot be
+ * decoded ends the stream, since framing is then lost.
+ *
+ * @param input The incoming bytes (e.g. a socket's `readable`).
+ * @param output The outgoing bytes (e.g. a socket's `writable`).
+ * @returns The endpoint; close it (or `await using` it) when done.
+ *
+ * @example Two ends of a pipe
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createStdioEndpoint } from "./stdio_endpoint.ts";
+ * const aToB = new TransformStream<Uint8Array, Uint8Array>();
+ * const bToA = new TransformStream<Uint8Array, Uint8Array>();
+ * await using a = createStdioEndpoint(bToA.readable, aToB.writable);
+ * await using b = createStdioEndpoint(aToB.readable, bToA.writable);
+ * const received = new Promise((resolve) =>
+ *   b.channel(1).addEventListener("message", (event) => resolve((event as MessageEvent).data))
+ * );
+ * a.channel(1).postMessage({ when: new Date(0), list: [1, undefined] });
+ * assert.deepEqual(await received, { when: new Date(0), list: [1, undefined] });
+ * ```
+ */
+export function createStdioEndpoint(
+  input: ReadableStream<Uint8Array>,
+  output: WritableStream<Uint8Array>,
+): StdioEndpoint {
+  const listeners = new Map<number, Set<Listener>>();
+  let isClosed = false;
+  let writeFailed = false;
+
+  // Reading: the stream's chunks are copied into the buffer the frame parser asks to fill.
+  const streamReader = input.getReader();
+  let leftover: Uint8Array | undefined;
+  async function readInto(view: Uint8Array): Promise<number | null> {
+    if (leftover === undefined || leftover.length === 0) {
+      const { value, done } = await streamReader.read();
+      if (done) return null;
+      leftover = value;
+    }
+    const take = Math.min(view.length, leftover.length);
+    view.set(leftover.subarray(0, take));
+    leftover = leftover.subarray(take);
+    return take;
+  }
+
+  // Writing: the writer queues frames in order.
+  const streamWriter = output.getWriter();
+  function send(frame: Uint8Array): void {
+    streamWriter.write(frame).catch(() => writeFailed = true);
+  }
+
+  function dispatch(channel: number, data: unknown): void {
+    const set = listeners.get(channel);
+    if (set === undefined) return;
+    const event = { data } as MessageEvent;
+    for (const listener of set) {
+      if (typeof listener === "function") listener(event);
+      else listener.handleEvent(event);
+    }
+  }
+
+  async function readLoop(): Promise<void> {
+    const scratch = new Uint8Array(SCRATCH);
+    const header = new Uint8Array(HEADER);
+    const headerView = new DataView(header.buffer);
+    let headerFilled = 0;
+    let body: Uint8Array | undefined;
+    let bodyFilled = 0;
+    let channel = 0;
+    let format = 0;
+    try {
+      while (true) {
+        // A large body still missing many bytes: read them in place, without a copy.
+        if (body !== undefined && body.length - bodyFilled >= SCRATCH) {
+          const count = await readInto(body.subarray(bodyFilled));
+          if (count === null) return;
+          bodyFilled += count;
+          if (bodyFilled === body.length) {
+            const frame = body;
+            body = undefined;
+            dispatch(channel, decodeMessage(format, frame));
+          }
+          continue;
+        }
+        const count = await readInto(scratch);
+        if (count === null) return;
+        const chunk = scratch.subarray(0, count);
+        let offset = 0;
+        while (offset < chunk.length) {
+          if (body === undefined) {
+            const take = Math.min(HEADER - headerFilled, chunk.length - offset);
+            header.set(chunk.subarray(offset, offset + take), headerFilled);
+            headerFilled += take;
+            offset += take;
+            if (headerFilled < HEADER) break;
+            channel = header[4]!;
+            format = header[5]!;
+            body = new Uint8Array(headerView.getUint32(0));
+            bodyFilled = 0;
+            headerFilled = 0;
+          }
+          const take = Math.min(
+            body.length - bodyFilled,
+            chunk.length - offset,
+          );
+          body.set(chunk.subarray(offset, offset + take), bodyFilled);
+          bodyFilled += take;
+          offset += take;
+          if (bodyFilled === body.length) {
+            const frame = body;
+            body = undefined;
+            dispatch(channel, decodeMessage(format, frame));
+          }
+        }
+      }
+    } catch {
+      // A broken stream or an undecodable frame: the connection is over either way.
+    } finally {
+      isClosed = true;
+      streamReader.releaseLock();
+    }
+  }
+
+  const closed = readLoop();
+
+  function channelEndpoint(id: number): Endpoint {
+    if (!Number.isInteger(id) || id < 0 || id > 255) {
+      throw new RangeError(
+        `Cannot open channel ${id}: channels are integers from 0 to 255`,
+      );
+    }
+    return {
+      postMessage(message: unknown): void {
+        if (writeFailed) return;
+        const [format, bodyBytes] = encodeMessage(message);
+        const frame = new Uint8Array(HEADER + bodyBytes.length);
+        new DataView(frame.buffer).setUint32(0, bodyBytes.length);
+        frame[4] = id;
+        frame[5] = format;
+        frame.set(bodyBytes, HEADER);
+        send(frame);
+      },
+      addEventListener(type: string, listener: Listener): void {
+        if (type !== "message") return;
+        let set = listeners.get(id);
+        if (set === undefined) listeners.set(id, set = new Set());
+        set.add(listener);
+      },
+      removeEventListener(type: string, listener: Listener): void {
+        if (type !== "message") return;
+        listeners.get(id)?.delete(listener);
+      },
+    };
+  }
+
+  async function close(): Promise<void> {
+    await streamReader.cancel().catch(() => {});
+    await streamWriter.close().catch(() => {});
+    await closed;
+  }
+
+  return {
+    channel: channelEndpoint,
+    closed,
+    get isClosed() {
+      return isClosed;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+// --- Message codec -------------------------------------------------------------------------
+
+const MARK = "\u0000sbx";
+const PLAIN = 0x4a; // "J": plain JSON
+const TAGGED = 0x54; // "T": JSON with tagged values
+// "A": [u32 JSON length][tagged JSON][attachments]: long strings travel as raw UTF-8 after the
+// JSON, so a 1 MB JSON payload text is not escaped and unescaped again on every hop.
+const ATTACHED = 0x41;
+const LONG_STRING = 32 * 1024;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function cloneError(what: string): DOMException {
+  return new DOMException(`${what} could not be cloned`, "DataCloneError");
+}
+
+// Whether JSON.stringify/parse round-trips `value` exactly, no object uses the marker key and
+// no string is long enough to travel as an attachment.
+function isPlainJson(value: unknown, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case "string":
+      return value.length < LONG_STRING;
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case "object":
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (seen.has(value)) return false;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !isPlainJson(value[i], seen)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) {
+    if (key === MARK) return false;
+    if (!isPlainJson((value as Record<string, unknown>)[key], seen)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function bytesOf(view: ArrayBufferView | ArrayBuffer): string {
+  const bytes = view instanceof ArrayBuffer
+    ? new Uint8Array(view)
+    : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  return (bytes as Uint8Array & { toBase64(): string }).toBase64();
+}
+
+function toTagged(
+  value: unknown,
+  stack: Set<object>,
+  attachments: Uint8Array[],
+): unknown {
+  switch (typeof value) {
+    case "string":
+      if (value.length >= LONG_STRING) {
+        attachments.push(encoder.encode(value));
+        return { [MARK]: "x", i: attachments.length - 1 };
+      }
+      return value;
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) && !Object.is(value, -0)
+        ? value
+        : { [MARK]: "n", v: Object.is(value, -0) ? "-0" : String(value) };
+    case "undefined":
+      return { [MARK]: "u" };
+    case "bigint":
+      return { [MARK]: "b", v: value.toString() };
+    case "function":
+      throw cloneError(`A function (${value.name || "anonymous"})`);
+    case "symbol":
+      throw cloneError(`A symbol (${value.description ?? ""})`);
+  }
+  if (value === null) return null;
+  const object = value as object;
+  if (stack.has(object)) throw cloneError("A cyclic value");
+  stack.add(object);
+  try {
+    if (Array.isArray(object)) {
+      const out = new Array(object.length);
+      for (let i = 0; i < object.length; i++) {
+        out[i] = i in object
+          ? toTagged(object[i], stack, attachments)
+          : { [MARK]: "u" };
+      }
+      return out;
+    }
+    if (object instanceof Date) return { [MARK]: "d", v: object.getTime() };
+    if (object instanceof RegExp) {
+      return { [MARK]: "r", s: object.source, f: object.flags };
+    }
+    if (object instanceof Map) {
+      return {
+        [MARK]: "m",
+        v: [...object].map((
+          [k, v],
+        ) => [
+          toTagged(k, stack, attachments),
+          toTagged(v, stack, attachments),
+        ]),
+      };
+    }
+    if (object instanceof Set) {
+      return {
+        [MARK]: "s",
+        v: [...object].map((v) => toTagged(v, stack, attachments)),
+      };
+    }
+    if (object instanceof ArrayBuffer) {
+      return { [MARK]: "ab", v: bytesOf(object) };
+    }
+    if (ArrayBuffer.isView(object)) {
+      return { [MARK]: "tv", c: object.constructor.name, v: bytesOf(object) };
+    }
+    if (object instanceof Error) {
+      const props: Record<string, unknown> = {};
+      for (const key of Object.keys(object)) {
+        props[key] = toTagged(
+          (object as unknown as Record<string, unknown>)[key],
+          stack,
+          attachments,
+        );
+      }
+      return {
+        [MARK]: "e",
+        n: object.name,
+        m: object.message,
+        s: object.stack,
+        c: "cause" in object
+          ? toTagged(object.cause, stack, attachments)
+          : undefined,
+        p: props,
+      };
+    }
+    if (
+      object instanceof Boolean || object instanceof Number ||
+      object instanceof String
+    ) {
+      return { [MARK]: "w", v: toTagged(object.valueOf(), stack, attachments) };
+    }
+    if (
+      object instanceof WeakMap || object instanceof WeakSet ||
+      object instanceof Promise || object instanceof WeakRef
+    ) {
+      throw cloneError(`A ${object.constructor.name}`);
+    }
+    // Plain objects and class instances (as structured clone: own enumerable properties).
+    const entries: Array<[string, unknown]> = [];
+    let marked = false;
+    for (const key of Object.keys(object)) {
+      if (key === MARK) marked = true;
+      entries.push([
+        key,
+        toTagged((object as Record<string, unknown>)[key], stack, attachments),
+      ]);
+    }
+    if (marked) return { [MARK]: "o", v: entries };
+    return Object.fromEntries(entries);
+  } finally {
+    stack.delete(object);
+  }
+}
+
+const VIEWS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+};
+
+function fromBase64(text: string): ArrayBuffer {
+  const bytes = (Uint8Array as unknown as { fromBase64(s: string): Uint8Array })
+    .fromBase64(text);
+  return bytes.buffer as ArrayBuffer;
+}
+
+type AttachmentReader = (index: number) => string;
+
+function fromTagged(value: unknown, attachment: AttachmentReader): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      value[i] = fromTagged(value[i], attachment);
+    }
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  const tag = record[MARK];
+  if (typeof tag !== "string") {
+    for (const key of Object.keys(record)) {
+      record[key] = fromTagged(record[key], attachment);
+    }
+    return record;
+  }
+  const inner = (item: unknown) => fromTagged(item, attachment);
+  switch (tag) {
+    case "x":
+      return attachment(record.i as number);
+    case "u":
+      return undefined;
+    case "n":
+      return record.v === "-0" ? -0 : Number(record.v);
+    case "b":
+      return BigInt(record.v as string);
+    case "d":
+      return new Date(record.v as number);
+    case "r":
+      return new RegExp(record.s as string, record.f as string);
+    case "m":
+      return new Map(
+        (record.v as Array<[unknown, unknown]>).map((
+          [k, v],
+        ) => [inner(k), inner(v)]),
+      );
+    case "s":
+      return new Set((record.v as unknown[]).map(inner));
+    case "ab":
+      return fromBase64(record.v as string);
+    case "tv": {
+      const View = VIEWS[record.c as string] ?? Uint8Array;
+      return new View(fromBase64(record.v as string));
+    }
+    case "e": {
+      const error = new Error(record.m as string);
+      error.name = record.n as string;
+      Object.defineProperty(error, "stack", {
+        value: record.s,
+        writable: true,
+        configurable: true,
+      });
+      const cause = inner(record.c);
+      if (cause !== undefined) error.cause = cause;
+      const props = record.p as Record<string, unknown>;
+      for (const key of Object.keys(props)) {
+        (error as unknown as Record<string, unknown>)[key] = inner(props[key]);
+      }
+      return error;
+    }
+    case "w":
+      return Object(inner(record.v));
+    case "o":
+      return Object.fromEntries(
+        (record.v as Array<[string, unknown]>).map((
+          [k, v],
+        ) => [k, inner(v)]),
+      );
+    default:
+      throw new TypeError(`Cannot decode a frame: unknown value tag "${tag}"`);
+  }
+}
+
+function encodeMessage(message: unknown): [number, Uint8Array] {
+  if (isPlainJson(message, new Set())) {
+    return [PLAIN, encoder.encode(JSON.stringify(message))];
+  }
+  const attachments: Uint8Array[] = [];
+  const json = encoder.encode(
+    JSON.stringify(toTagged(message, new Set(), attachments)) ?? "null",
+  );
+  if (attachments.length === 0) return [TAGGED, json];
+  // [u32 JSON length][JSON][u32 count][u32 length each][attachment bytes...]
+  let size = 8 + json.length + 4 * attachments.length;
+  for (const bytes of attachments) size += bytes.length;
+  const body = new Uint8Array(size);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, json.length);
+  body.set(json, 4);
+  let offset = 4 + json.length;
+  view.setUint32(offset, attachments.length);
+  offset += 4;
+  for (const bytes of attachments) {
+    view.setUint32(offset, bytes.length);
+    offset += 4;
+  }
+  for (const bytes of attachments) {
+    body.set(bytes, offset);
+    offset += bytes.length;
+  }
+  return [ATTACHED, body];
+}
+
+function noAttachments(): never {
+  throw new TypeError(
+    "Cannot decode a frame: it refers to an attachment it does not have",
+  );
+}
+
+function decodeMessage(format: number, body: Uint8Array): unknown {
+  if (format === PLAIN) return JSON.parse(decoder.decode(body));
+  if (format === TAGGED) {
+    return fromTagged(JSON.parse(decoder.decode(body)), noAttachments);
+  }
+  if (format !== ATTACHED) {
+    throw new TypeError(`Cannot decode a frame: unknown format ${format}`);
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const jsonLength = view.getUint32(0);
+  const value = JSON.parse(decoder.decode(body.subarray(4, 4 + jsonLength)));
+  let offset = 4 + jsonLength;
+  const count = view.getUint32(offset);
+  offset += 4;
+  const starts: number[] = [];
+  let start = offset + 4 * count;
+  for (let i = 0; i < count; i++) {
+    starts.push(start);
+    start += view.getUint32(offset + 4 * i);
+  }
+  starts.push(start);
+  return fromTagged(value, (index) => {
+    if (!(index >= 0 && index < count)) noAttachments();
+    return decoder.decode(body.subarray(starts[index]!, starts[index + 1]!));
+  });
+}

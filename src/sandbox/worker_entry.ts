@@ -1,0 +1,298 @@
+/**
+ * Inside a step's Worker: calls the step module's export with the inputs and ALWAYS answers with
+ * a {@linkcode StepOutcome} envelope, never a throw across the boundary.
+ *
+ * The sandbox host starts each Worker from a generated entry that imports comlink, this module
+ * and the step module statically, so the step module is loaded under the host's permissions and
+ * the Worker itself needs no `read` of its own source:
+ *
+ * ```text
+ * import * as comlink from "file:///.../comlink.mjs";
+ * import { serveStep } from "file:///.../worker_entry.ts";
+ * import * as stepModule from "file:///.../step.ts";
+ * serveStep(stepModule, comlink, { specifier: "file:///.../step.ts" });
+ * ```
+ *
+ * @module
+ */
+
+import type * as Comlink from "comlink";
+import { findUncloneable } from "../core/cloneable.ts";
+import type { StepContext } from "../types.ts";
+// Only import-free modules here: every module a Worker loads costs every step call time. The
+// stepbox errors this file raises are sent as data (name, code, props) and rebuilt as their
+// classes by the host's parent, so src/errors.ts is not loaded in the Worker.
+import {
+  decodePayload,
+  encodePayload,
+  type Payload,
+  type SerializedError,
+  serializeError,
+  type StepOutcome,
+} from "./_wire.ts";
+
+/** What the host asks a Worker to do. */
+export interface RunRequest {
+  /** The reference as written, for messages. */
+  reference: string;
+  /** The export to call. */
+  exportName: string;
+  /** Built-ins also receive a {@linkcode StepContext}. */
+  builtin: boolean;
+  /** The inputs. */
+  inputs: Payload;
+  /** For built-ins: the working directory and command environment of the run. */
+  context?: { workingDirectory: string; env: Record<string, string> };
+}
+
+/** The API a step Worker exposes to its host over comlink. */
+export interface WorkerApi {
+  /** Runs the step; `write` streams a built-in's live output. Never rejects. */
+  run(
+    request: RunRequest,
+    write?: (stream: "stdout" | "stderr", text: string) => void,
+  ): Promise<StepOutcome>;
+}
+
+/** The message a Worker posts (outside comlink) when it is ready or about to close itself. */
+export type WorkerSignal =
+  | { stepbox: "ready" }
+  | { stepbox: "exit"; how: string };
+
+/** Options of {@linkcode serveStep}. */
+export interface ServeStepOptions {
+  /** The step module's specifier, for messages. */
+  specifier: string;
+  /** Where to post the ready/exit signals and expose the API. @default globalThis */
+  endpoint?: Comlink.Endpoint & { postMessage(message: unknown): void };
+}
+
+/**
+ * Serves one loaded step module: exposes {@linkcode WorkerApi} over comlink and posts
+ * `{ stepbox: "ready" }`. A step that closes its Worker (`close()`, `Deno.exit()`) posts
+ * `{ stepbox: "exit" }` first, so the host fails the pending call at once instead of waiting.
+ *
+ * @param stepModule The step module's namespace object.
+ * @param comlink The comlink module, loaded as a plain file by the generated entry.
+ * @param options The specifier, and the endpoint for tests.
+ *
+ * @example Serving a module over a MessageChannel
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import * as comlink from "comlink";
+ * import { serveStep, type WorkerApi } from "./worker_entry.ts";
+ * const { port1, port2 } = new MessageChannel();
+ * serveStep({ greet: (inputs: { name: string }) => ({ text: `hi ${inputs.name}` }) }, comlink, {
+ *   specifier: "file:///greet.ts",
+ *   endpoint: port2,
+ * });
+ * const api = comlink.wrap<WorkerApi>(port1);
+ * const outcome = await api.run({
+ *   reference: "greet.ts#greet", exportName: "greet", builtin: false,
+ *   inputs: { kind: "clone", value: { name: "ada" } },
+ * });
+ * assert.deepEqual(outcome, { ok: true, value: { kind: "clone", value: { text: "hi ada" } } });
+ * port1.close();
+ * port2.close();
+ * ```
+ */
+export function serveStep(
+  stepModule: Record<string, unknown>,
+  comlink: typeof Comlink,
+  options: ServeStepOptions,
+): void {
+  const endpoint = options.endpoint ??
+    (globalThis as unknown as NonNullable<ServeStepOptions["endpoint"]>);
+  if (options.endpoint === undefined) guardSelfExit(endpoint);
+  const api: WorkerApi = {
+    run(request, write) {
+      return runStep(stepModule, options.specifier, request, write);
+    },
+  };
+  comlink.expose(api, endpoint);
+  endpoint.postMessage({ stepbox: "ready" } satisfies WorkerSignal);
+}
+
+// A Worker that closes itself gives its host no event at all (Deno 2.9.6), so a pending call
+// would wait forever: announce it first.
+function guardSelfExit(endpoint: { postMessage(message: unknown): void }) {
+  const scope = globalThis as unknown as { close?: () => void };
+  const close = scope.close;
+  if (typeof close === "function") {
+    scope.close = () => {
+      endpoint.postMessage({ stepbox: "exit", how: "close()" });
+      close.call(globalThis);
+    };
+  }
+  const deno = (globalThis as { Deno?: { exit(code?: number): never } }).Deno;
+  if (deno !== undefined) {
+    const exit = deno.exit;
+    deno.exit = (code?: number): never => {
+      endpoint.postMessage({
+        stepbox: "exit",
+        how: `Deno.exit(${code ?? ""})`,
+      });
+      return exit(code);
+    };
+  }
+}
+
+async function runStep(
+  stepModule: Record<string, unknown>,
+  specifier: string,
+  request: RunRequest,
+  write?: (stream: "stdout" | "stderr", text: string) => void,
+): Promise<StepOutcome> {
+  const fn = stepModule[request.exportName];
+  if (typeof fn !== "function") {
+    return {
+      ok: false,
+      error: missingExport(stepModule, specifier, request, fn),
+    };
+  }
+  let value: unknown;
+  // Output written by a built-in must reach the parent before its result does: the writes
+  // travel on their own MessagePort, so wait for each to be acknowledged.
+  const writes: Promise<unknown>[] = [];
+  try {
+    const inputs = decodePayload(request.inputs);
+    if (request.builtin) {
+      const context: StepContext = {
+        workingDirectory: request.context?.workingDirectory ?? "",
+        env: request.context?.env ?? {},
+        write(stream, text) {
+          if (write !== undefined) {
+            writes.push(Promise.resolve(write(stream, text)).catch(() => {}));
+          }
+        },
+      };
+      try {
+        value = await fn(inputs, context);
+      } finally {
+        await Promise.all(writes);
+      }
+    } else {
+      value = await fn(inputs);
+    }
+  } catch (error) {
+    return {
+      ok: false,
+      error: toPermissionError(error, request.reference) ??
+        serializeError(error),
+    };
+  }
+  try {
+    const payload = encodePayload(value);
+    if (payload.kind === "clone") {
+      const keyPath = findUncloneable(value);
+      if (keyPath !== undefined) {
+        const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
+        return {
+          ok: false,
+          error: stepboxError(
+            "OutputNotCloneableError",
+            `Cannot return the output of "${request.reference}": ${where} is a ${
+              describeKind(keyPath, value)
+            }, which cannot leave the worker; return plain data (objects, arrays, strings, numbers, booleans, null, Dates, Maps, typed arrays)`,
+            { code: "OUTPUT_NOT_CLONEABLE", keyPath },
+          ),
+        };
+      }
+    }
+    return { ok: true, value: payload };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+function describeKind(keyPath: string, root: unknown): string {
+  let value: unknown = root;
+  if (keyPath !== "") {
+    try {
+      // Only for the message: follow simple `a.b[0]` paths; fall back to a generic word.
+      for (const part of keyPath.match(/[^.[\]"]+/g) ?? []) {
+        value = (value as Record<string, unknown>)[part];
+      }
+    } catch {
+      return "value";
+    }
+  }
+  if (typeof value === "function") return "function";
+  if (typeof value === "symbol") return "symbol";
+  if (typeof value === "object" && value !== null) {
+    return value.constructor?.name ?? "object";
+  }
+  return "value";
+}
+
+// A stepbox error as data; the receiving side rebuilds its class by name (protocol.ts).
+function stepboxError(
+  name: string,
+  message: string,
+  props: Record<string, unknown>,
+  cause?: unknown,
+): SerializedError {
+  const data: SerializedError = {
+    name,
+    message,
+    stack: `${name}: ${message}\n${
+      (new Error().stack ?? "").split("\n").slice(2).join("\n")
+    }`,
+    props,
+  };
+  if (cause !== undefined) data.cause = serializeError(cause);
+  return data;
+}
+
+function missingExport(
+  stepModule: Record<string, unknown>,
+  specifier: string,
+  request: RunRequest,
+  found: unknown,
+): SerializedError {
+  const exports = Object.keys(stepModule).sort().map((name) => `"${name}"`)
+    .join(", ");
+  const reason = found === undefined
+    ? `the module "${specifier}" has no export "${request.exportName}" (exports: ${
+      exports || "none"
+    })`
+    : `the export "${request.exportName}" of "${specifier}" is a ${
+      found === null ? "null" : typeof found
+    }, not a function (exports: ${exports})`;
+  return stepboxError(
+    "ReferenceResolutionError",
+    `Cannot import "${request.reference}": ${reason}; fix the reference or export a function with that name`,
+    { code: "REFERENCE_RESOLUTION", reference: request.reference, specifier },
+  );
+}
+
+const DENIED =
+  /Requires (read|write|net|env|run|sys|ffi|import) access to "?([^",]*)"?/;
+
+// Deno reports a missing permission as NotCapable (or a TypeError for fetch and import) with
+// the text "Requires <kind> access to <what>". Turn it into a StepPermissionError that names the
+// `permissions:` entry which would grant it; look through the cause chain too.
+function toPermissionError(
+  error: unknown,
+  reference: string,
+): SerializedError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const match = DENIED.exec(current.message);
+    if (match !== null) {
+      const kind = match[1]!;
+      const what = match[2] ?? "";
+      const entry = what === "" ? `${kind}: true` : `${kind}: ["${what}"]`;
+      return stepboxError(
+        "StepPermissionError",
+        `Cannot run "${reference}": it needs ${kind} access${
+          what === "" ? "" : ` to "${what}"`
+        }, which the step was not granted; add "permissions: { ${entry} }" to the step (within the run's ceiling)`,
+        { code: "STEP_PERMISSION", permission: kind },
+        error,
+      );
+    }
+    current = current.cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,186 @@
+import assert from "node:assert/strict";
+import * as comlink from "comlink";
+import { createStdioEndpoint } from "../../src/sandbox/stdio_endpoint.ts";
+
+function pair() {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  return {
+    a: createStdioEndpoint(bToA.readable, aToB.writable),
+    b: createStdioEndpoint(aToB.readable, bToA.writable),
+  };
+}
+
+Deno.test("createStdioEndpoint() carries comlink calls both ways on separate channels", async () => {
+  const { a, b } = pair();
+  try {
+    comlink.expose({ add: (x: number, y: number) => x + y }, b.channel(0));
+    comlink.expose({ greet: (name: string) => `hi ${name}` }, a.channel(1));
+    const remoteB = comlink.wrap<{ add(x: number, y: number): number }>(
+      a.channel(0),
+    );
+    const remoteA = comlink.wrap<{ greet(name: string): string }>(b.channel(1));
+    assert.equal(await remoteB.add(2, 3), 5);
+    assert.equal(await remoteA.greet("ada"), "hi ada");
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("createStdioEndpoint() reassembles frames split across chunks", async () => {
+  const pipe = new TransformStream<Uint8Array, Uint8Array>();
+  const sink = new TransformStream<Uint8Array, Uint8Array>();
+  // A writer that re-chunks every frame into 7-byte pieces.
+  const rechunk = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      for (let i = 0; i < chunk.length; i += 7) {
+        controller.enqueue(chunk.slice(i, i + 7));
+      }
+    },
+  });
+  void pipe.readable.pipeTo(rechunk.writable);
+  const sender = createStdioEndpoint(new ReadableStream(), pipe.writable);
+  const receiver = createStdioEndpoint(rechunk.readable, sink.writable);
+  try {
+    const received: unknown[] = [];
+    const done = new Promise<void>((resolve) =>
+      receiver.channel(3).addEventListener("message", (event) => {
+        received.push((event as MessageEvent).data);
+        if (received.length === 3) resolve();
+      })
+    );
+    const big = "y".repeat(300_000);
+    sender.channel(3).postMessage({ n: 1 });
+    sender.channel(3).postMessage({ big });
+    sender.channel(3).postMessage(new Map([["k", new Date(5)]]));
+    await done;
+    assert.deepEqual(received, [
+      { n: 1 },
+      { big },
+      new Map([["k", new Date(5)]]),
+    ]);
+  } finally {
+    await sender.close();
+    await receiver.close();
+  }
+});
+
+Deno.test("createStdioEndpoint() resolves closed when the peer goes away", async () => {
+  const { a, b } = pair();
+  await a.close();
+  await b.closed;
+  assert.equal(b.isClosed, true);
+  await b.close();
+});
+
+Deno.test("createStdioEndpoint() rejects a channel out of range", async () => {
+  const { a, b } = pair();
+  try {
+    assert.throws(() => a.channel(256), RangeError);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("createStdioEndpoint() carries large frames over a real Unix socket", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
+  try {
+    const [client, server] = await Promise.all([
+      Deno.connect({ transport: "unix", path: `${dir}/s` }),
+      listener.accept(),
+    ]);
+    const a = createStdioEndpoint(client.readable, client.writable);
+    const b = createStdioEndpoint(server.readable, server.writable);
+    try {
+      comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
+      const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
+        a.channel(0),
+      );
+      const text = "z".repeat(3_000_000);
+      const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
+      for (let i = 0; i < 3; i++) {
+        assert.deepEqual(await remote.echo({ text, bytes, i }), {
+          text,
+          bytes,
+          i,
+        });
+        assert.equal(await remote.echo(i), i);
+      }
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createStdioEndpoint() carries what postMessage carries", async () => {
+  const { a, b } = pair();
+  try {
+    comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
+    const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
+      a.channel(0),
+    );
+    class Point {
+      constructor(public x: number, public y: number) {}
+    }
+    const error = Object.assign(new RangeError("too far", { cause: "why" }), {
+      code: "E_FAR",
+    });
+    const values: unknown[] = [
+      undefined,
+      null,
+      NaN,
+      -0,
+      Infinity,
+      12n,
+      "text",
+      [1, , 3],
+      new Date(7),
+      /a+b/gi,
+      new Map<unknown, unknown>([[{ k: 1 }, new Set([1, "two"])]]),
+      new Uint8Array([1, 2, 255]),
+      new Float64Array([1.5, -2]),
+      new Uint8Array([9, 8, 7]).buffer,
+      { "\u0000sbx": "u", nested: { "\u0000sbx": "d" } },
+      {
+        long: "é".repeat(40_000),
+        other: ["x".repeat(50_000)],
+        map: new Map([["k", "y".repeat(33_000)]]),
+      },
+      Object(5),
+    ];
+    for (const value of values) {
+      assert.deepEqual(
+        await remote.echo(value),
+        value === values[7] ? [1, undefined, 3] : value,
+      );
+    }
+    const point = await remote.echo(new Point(1, 2));
+    assert.deepEqual(point, { x: 1, y: 2 });
+    const copy = await remote.echo(error) as Error & { code: string };
+    assert.equal(copy.message, "too far");
+    assert.equal(copy.name, "RangeError");
+    assert.equal(copy.code, "E_FAR");
+    assert.equal(copy.cause, "why");
+    assert.equal(copy.stack, error.stack);
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    await assert.rejects(
+      remote.echo(cyclic),
+      (e: Error) => e.name === "DataCloneError",
+    );
+    await assert.rejects(
+      remote.echo(() => 1),
+      (e: Error) => e.name === "DataCloneError",
+    );
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
