@@ -70,6 +70,7 @@ if (dirs.length === 0) {
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 let missing = false;
 const executor = await createExecutor(isolation);
 try {
@@ -84,6 +85,16 @@ try {
     const fixturesUrl = fixtures ?? defaultFixturesUrl(dir);
     for (const one of loadConformanceCases(dir)) {
       const result = await runConformanceCase(one, { fixturesUrl, executor });
+      const conflict = CONTRADICTS_DESIGN[one.name];
+      if (result.ok && conflict !== undefined) {
+        skipped++;
+        console.log(
+          `SKIP ${one.name} (${one.file}): this vector ${conflict.reason}; stepbox gives DESIGN.md's result ${
+            JSON.stringify(conflict.expect)
+          }`,
+        );
+        continue;
+      }
       if (result.ok) {
         passed++;
         continue;
@@ -92,14 +103,14 @@ try {
       console.log(`FAIL ${one.name} (${one.file})`);
       console.log(`  expected: ${result.expected}`);
       console.log(`  actual:   ${result.actual}`);
-      const conflict = CONTRADICTS_DESIGN[one.name];
-      if (conflict !== undefined) {
-        console.log(`  note:     this vector ${conflict}`);
-      }
     }
   }
 } finally {
   await executor.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
+console.log(
+  `${passed} passed, ${failed} failed${
+    skipped > 0 ? `, ${skipped} skipped` : ""
+  }`,
+);
 Deno.exit(failed > 0 || missing ? 1 : 0);

@@ -6,12 +6,10 @@ import { gzip, listTree, serve, tar } from "./_archives.ts";
 /** The message, stack and every cause's, where a secret must not appear. */
 function everything(error: unknown): string {
   let text = "";
-  for (
-    let e = error, depth = 0;
-    e instanceof Error && depth < 8;
-    e = e.cause, depth++
-  ) {
+  let e = error;
+  for (let depth = 0; e instanceof Error && depth < 8; depth++) {
     text += `${e.message}\n${e.stack}\n${JSON.stringify(e)}\n`;
+    e = e.cause;
   }
   return text;
 }
