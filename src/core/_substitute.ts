@@ -123,6 +123,12 @@ export interface SubstituteRules {
   notset: "apply" | "keep";
   /** Used with `notset: "apply"`. */
   removeNotset: boolean;
+  /**
+   * Return a list or mapping in which nothing changed as it is instead of copying it, so that
+   * the result shares those parts with the template (and costs a walk, not a copy). For
+   * results that are only read, such as inputs handed to an executor, which copies them.
+   */
+  share?: boolean;
 }
 
 /** Whether `value` is a plain object (a mapping), not a class instance or array. */
@@ -136,18 +142,26 @@ export function isPlainObject(
   return proto === Object.prototype || proto === null;
 }
 
-/** Defines an own property, so a key like `__proto__` stays data instead of changing the prototype. */
+/**
+ * Sets an own data property. Plain assignment everywhere except the key `__proto__`, which an
+ * assignment would turn into a prototype change; `Object.defineProperty` keeps it as data.
+ * (Defining every key costs several times the assignment, and the walks call this per key.)
+ */
 export function setOwn(
   target: Record<string, unknown>,
   key: string,
   value: unknown,
 ): void {
-  Object.defineProperty(target, key, {
-    value,
-    writable: true,
-    enumerable: true,
-    configurable: true,
-  });
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
 }
 
 /** The text of a value substituted into a string (JavaScript conventions). */
@@ -222,13 +236,16 @@ function substituteString(text: string, rules: SubstituteRules): unknown {
 
 /**
  * Walks `template`, substituting placeholders in every string (object keys are never
- * templated), and returns a new value; the template is never mutated.
+ * templated), and returns a new value (with `share`, unchanged parts are the template's own);
+ * the template is never mutated.
  *
  * @throws {TypeError} when the template holds a value that is not data (a function, a Date, ...) or is cyclic
  */
 export function substitute(template: unknown, rules: SubstituteRules): unknown {
+  const share = rules.share === true;
   const path: (string | number)[] = [];
-  const ancestors = new Set<object>();
+  // The containers being walked, innermost last (a list beats a Set at the depths data has).
+  const ancestors: object[] = [];
 
   function walk(value: unknown): unknown {
     if (typeof value === "string") return substituteString(value, rules);
@@ -240,15 +257,8 @@ export function substitute(template: unknown, rules: SubstituteRules): unknown {
     }
     if (Array.isArray(value)) {
       enter(value);
-      const result: unknown[] = [];
-      for (let i = 0; i < value.length; i++) {
-        path.push(i);
-        const item = walk(value[i]);
-        path.pop();
-        if (item === NotSet && rules.notset === "apply") continue;
-        result.push(item);
-      }
-      ancestors.delete(value);
+      const result = share ? shareList(value) : copyList(value);
+      ancestors.pop();
       return result;
     }
     if (isPlainObject(value)) {
@@ -257,19 +267,8 @@ export function substitute(template: unknown, rules: SubstituteRules): unknown {
         if (replaced !== FALL_THROUGH) return replaced;
       }
       enter(value);
-      const result: Record<string, unknown> = {};
-      for (const key of Object.keys(value)) {
-        const original = value[key];
-        path.push(key);
-        const item = walk(original);
-        path.pop();
-        if (item === NotSet && rules.notset === "apply") {
-          if (!rules.removeNotset) setOwn(result, key, original);
-          continue;
-        }
-        setOwn(result, key, item);
-      }
-      ancestors.delete(value);
+      const result = share ? shareMapping(value) : copyMapping(value);
+      ancestors.pop();
       return result;
     }
     const where = path.length === 0 ? "the template" : `"${formatPath(path)}"`;
@@ -280,15 +279,93 @@ export function substitute(template: unknown, rules: SubstituteRules): unknown {
     );
   }
 
+  function copyList(value: unknown[]): unknown[] {
+    const result: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      path.push(i);
+      const item = walk(value[i]);
+      path.pop();
+      if (item === NotSet && rules.notset === "apply") continue;
+      result.push(item);
+    }
+    return result;
+  }
+
+  // Stays the template's own list until an item changes; then copies the items before it.
+  function shareList(value: unknown[]): unknown[] {
+    let result: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const original = value[i];
+      path.push(i);
+      const item = walk(original);
+      path.pop();
+      const dropped = item === NotSet && rules.notset === "apply";
+      if (result === undefined) {
+        if (item === original && !dropped) continue;
+        result = value.slice(0, i);
+      }
+      if (!dropped) result.push(item);
+    }
+    return result ?? value;
+  }
+
+  function copyMapping(
+    value: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const result: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const original = value[key];
+      path.push(key);
+      const item = walk(original);
+      path.pop();
+      if (item === NotSet && rules.notset === "apply") {
+        if (!rules.removeNotset) setOwn(result, key, original);
+        continue;
+      }
+      setOwn(result, key, item);
+    }
+    return result;
+  }
+
+  // Stays the template's own mapping until a value changes; then copies the keys before it.
+  function shareMapping(
+    value: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const keys = Object.keys(value);
+    let result: Record<string, unknown> | undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k] as string;
+      const original = value[key];
+      path.push(key);
+      let item = walk(original);
+      path.pop();
+      let dropped = false;
+      if (item === NotSet && rules.notset === "apply") {
+        if (rules.removeNotset) dropped = true;
+        else item = original;
+      }
+      if (result === undefined) {
+        if (item === original && !dropped) continue;
+        result = {};
+        for (let j = 0; j < k; j++) {
+          const before = keys[j] as string;
+          setOwn(result, before, value[before]);
+        }
+      }
+      if (!dropped) setOwn(result, key, item);
+    }
+    return result ?? value;
+  }
+
   function enter(value: object): void {
-    if (ancestors.has(value)) {
+    if (ancestors.includes(value)) {
       throw new TypeError(
         `Cannot template a cyclic value: "${
           formatPath(path)
         }" refers back to one of its parents; pass data without cycles`,
       );
     }
-    ancestors.add(value);
+    ancestors.push(value);
   }
 
   return walk(template);
@@ -300,25 +377,25 @@ export function forEachString(
   visit: (text: string) => void,
   skip?: (value: Record<string, unknown>) => boolean,
 ): void {
-  const ancestors = new Set<object>();
+  const ancestors: object[] = [];
   function walk(value: unknown): void {
     if (typeof value === "string") {
       visit(value);
       return;
     }
     if (typeof value !== "object" || value === null) return;
-    if (ancestors.has(value)) return;
+    if (ancestors.includes(value)) return;
     if (Array.isArray(value)) {
-      ancestors.add(value);
+      ancestors.push(value);
       for (const item of value) walk(item);
-      ancestors.delete(value);
+      ancestors.pop();
       return;
     }
     if (!isPlainObject(value)) return;
     if (skip !== undefined && skip(value)) return;
-    ancestors.add(value);
+    ancestors.push(value);
     for (const key of Object.keys(value)) walk(value[key]);
-    ancestors.delete(value);
+    ancestors.pop();
   }
   walk(template);
 }

@@ -18,7 +18,7 @@ export interface StepEventSubject {
   name: string;
   /** The step's `id`, if any. */
   id?: string | undefined;
-  /** The inputs as written (reserved keywords removed); copied into each event. */
+  /** The inputs as written (reserved keywords removed); copied once for all events of the subject. */
   inputs: Record<string, unknown>;
 }
 
@@ -32,8 +32,86 @@ export type StepEventDetails =
     error: { name: string; message: string };
   };
 
+// One copy of a subject's inputs, shared by all its events (started, then completed or failed).
+const copies = new WeakMap<StepEventSubject, Record<string, unknown>>();
+
+// Marks a value `frozenCopy` cannot copy itself (not plain data, or cyclic).
+const NOT_PLAIN: unique symbol = Symbol("not plain");
+
 /**
- * Builds a step event. The inputs are deep-copied, so a listener cannot change the step.
+ * A deep, frozen copy of plain data (strings, numbers, booleans, null, lists, mappings), in one
+ * walk: several times faster than `structuredClone` followed by a freeze. Throws NOT_PLAIN for
+ * anything else, which the caller copies the general way.
+ */
+function frozenCopy(value: unknown, ancestors: object[]): unknown {
+  if (typeof value !== "object" || value === null) {
+    if (typeof value === "function" || typeof value === "symbol") {
+      throw NOT_PLAIN;
+    }
+    return value;
+  }
+  if (ancestors.includes(value)) throw NOT_PLAIN;
+  ancestors.push(value);
+  let copy: unknown[] | Record<string, unknown>;
+  if (Array.isArray(value)) {
+    copy = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      copy[i] = frozenCopy(value[i], ancestors);
+    }
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) throw NOT_PLAIN;
+    copy = {};
+    for (const key of Object.keys(value)) {
+      const item = frozenCopy(
+        (value as Record<string, unknown>)[key],
+        ancestors,
+      );
+      // Assigning "__proto__" would set the prototype; define it as data instead.
+      if (key === "__proto__") {
+        Object.defineProperty(copy, key, {
+          value: item,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      } else {
+        copy[key] = item;
+      }
+    }
+  }
+  ancestors.pop();
+  return Object.freeze(copy);
+}
+
+/** Freezes `value` and what it holds, as far as freezing goes (a typed array's bytes cannot be). */
+function deepFreeze(value: unknown, seen: Set<object>): void {
+  if (typeof value !== "object" || value === null || seen.has(value)) return;
+  if (ArrayBuffer.isView(value)) return;
+  seen.add(value);
+  Object.freeze(value);
+  for (const key of Object.keys(value)) {
+    deepFreeze((value as Record<string, unknown>)[key], seen);
+  }
+}
+
+/** The event copy of a step's inputs: deep and frozen. */
+function copyInputs(inputs: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return frozenCopy(inputs, []) as Record<string, unknown>;
+  } catch (error) {
+    if (error !== NOT_PLAIN) throw error;
+  }
+  // Not plain data (a Date, a cycle...): what structured clone keeps, frozen.
+  const copy = structuredClone(inputs);
+  deepFreeze(copy, new Set());
+  return copy;
+}
+
+/**
+ * Builds a step event. The inputs are deep-copied and frozen once per subject: every event of
+ * one step shares that copy, and no listener can change the step or another event through it.
+ * A run builds events only when someone listens, since the copy costs a walk of the inputs.
  *
  * @param subject The step.
  * @param details The event type and its fields.
@@ -49,6 +127,9 @@ export type StepEventDetails =
  * const event = createStepEvent(subject, { type: "step.started" }, 1);
  * assert.deepEqual(event, { type: "step.started", index: 0, reference: "a.echo", name: "echo", inputs: { x: "{{ y }}" }, time: 1 });
  * assert.notEqual(event.inputs, subject.inputs);
+ * assert.ok(Object.isFrozen(event.inputs));
+ * const done = createStepEvent(subject, { type: "step.completed", durationMs: 2, outputKeys: [] }, 3);
+ * assert.equal(done.inputs, event.inputs);
  * ```
  */
 export function createStepEvent(
@@ -56,11 +137,16 @@ export function createStepEvent(
   details: StepEventDetails,
   time: number = Date.now(),
 ): StepEvent {
+  let inputs = copies.get(subject);
+  if (inputs === undefined) {
+    inputs = copyInputs(subject.inputs);
+    copies.set(subject, inputs);
+  }
   const base: StepEventBase = {
     index: subject.index,
     reference: subject.reference,
     name: subject.name,
-    inputs: structuredClone(subject.inputs),
+    inputs,
     time,
   };
   if (subject.id !== undefined) base.id = subject.id;

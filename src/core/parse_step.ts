@@ -8,6 +8,13 @@
 import { StepValidationError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { formatPath } from "./_substitute.ts";
+import {
+  createValueUsage,
+  noteObject,
+  noteString,
+  rememberValueUsage,
+  type ValueUsage,
+} from "./_value_usage.ts";
 import { validatePermissions } from "./permissions.ts";
 
 /** The keywords taken out of a step's inputs: Prefect's `id` and `requires`, and stepbox's. */
@@ -62,17 +69,32 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** The key path and kind of the first input value a step cannot receive, if any. */
-function findUnsupported(
-  inputs: Record<string, unknown>,
-): { path: string; found: string } | undefined {
-  const path: (string | number)[] = [];
-  const ancestors = new Set<object>();
-  function walk(value: unknown): string | undefined {
+/** What one walk over a step's inputs found: the first unsupported value, and the names used. */
+interface InputsReport {
+  /** The key path and kind of the first value a step cannot receive, if any. */
+  unsupported?: { path: string; found: string };
+  /** The blocks and variables the inputs use (see `resolveInputs`). */
+  usage: ValueUsage;
+}
+
+/**
+ * Checks that every input is plain data and, in the same walk, notes the block and variable
+ * placeholders (what `_value_usage.ts` would collect), so that running the step needs no
+ * separate walk to find what to read.
+ */
+function inspectInputs(inputs: Record<string, unknown>): InputsReport {
+  const usage = createValueUsage();
+  // The containers being walked, innermost last: a value found here again is a cycle. A list
+  // beats a Set at the depths data has; recursion bounds the depth long before it hurts.
+  const ancestors: object[] = [];
+  // Filled innermost first, only when something is wrong.
+  const trail: (string | number)[] = [];
+  function walk(value: unknown, collect: boolean): string | undefined {
     switch (typeof value) {
       case "string":
-      case "boolean":
+        if (collect) noteString(usage, value);
         return undefined;
+      case "boolean":
       case "number":
         return undefined;
       case "undefined":
@@ -85,40 +107,41 @@ function findUnsupported(
         return "a bigint";
     }
     if (value === null) return undefined;
-    if (ancestors.has(value as object)) {
+    const object = value as object;
+    if (ancestors.includes(object)) {
       return "a cycle (it contains one of its own parents)";
     }
-    if (Array.isArray(value)) {
-      ancestors.add(value);
-      for (let i = 0; i < value.length; i++) {
-        path.push(i);
-        const found = walk(value[i]);
-        if (found !== undefined) return found;
-        path.pop();
+    if (Array.isArray(object)) {
+      ancestors.push(object);
+      for (let i = 0; i < object.length; i++) {
+        const found = walk(object[i], collect);
+        if (found !== undefined) {
+          trail.push(i);
+          return found;
+        }
       }
-      ancestors.delete(value);
+      ancestors.pop();
       return undefined;
     }
-    if (isPlainObject(value)) {
-      ancestors.add(value);
-      for (const key of Object.keys(value)) {
-        path.push(key);
-        const found = walk(value[key]);
-        if (found !== undefined) return found;
-        path.pop();
+    if (isPlainObject(object)) {
+      // A `$ref` object is replaced whole by its block's data: nothing in it is a placeholder.
+      const inner = collect && !noteObject(usage, object);
+      ancestors.push(object);
+      for (const key of Object.keys(object)) {
+        const found = walk(object[key], inner);
+        if (found !== undefined) {
+          trail.push(key);
+          return found;
+        }
       }
-      ancestors.delete(value);
+      ancestors.pop();
       return undefined;
     }
     return describe(value);
   }
-  for (const key of Object.keys(inputs)) {
-    path.push(key);
-    const found = walk(inputs[key]);
-    if (found !== undefined) return { path: formatPath(path), found };
-    path.pop();
-  }
-  return undefined;
+  const found = walk(inputs, true);
+  if (found === undefined) return { usage };
+  return { unsupported: { path: formatPath(trail.reverse()), found }, usage };
 }
 
 /**
@@ -248,13 +271,14 @@ export function parseStep(
         });
     }
   }
-  const unsupported = findUnsupported(parsed.inputs);
+  const { unsupported, usage } = inspectInputs(parsed.inputs);
   if (unsupported !== undefined) {
     throw new StepValidationError(
       `Cannot parse ${name}: input "${unsupported.path}" is ${unsupported.found}, which a step cannot receive; inputs must be plain data (strings, numbers, booleans, null, lists, mappings), so convert it (a Date to an ISO string, for example)`,
       where,
     );
   }
+  rememberValueUsage(parsed.inputs, usage);
   return parsed;
 }
 

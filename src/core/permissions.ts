@@ -249,6 +249,9 @@ export interface GrantStep {
   permissions?: Permissions | undefined;
 }
 
+// The grant of every step that asks for nothing; frozen, so sharing it is safe.
+const NO_GRANT: Permissions = Object.freeze({});
+
 /**
  * The permissions a step is granted. A third-party step gets exactly its `permissions`
  * keyword (or nothing), which must lie within the ceiling. A built-in gets what it declares,
@@ -275,6 +278,10 @@ export function computeGrant(
   step: GrantStep,
   options: ComputeGrantOptions = {},
 ): Permissions {
+  // Most steps ask for nothing: skip the message text and the walk over the kinds.
+  if (options.builtin === undefined && step.permissions === undefined) {
+    return NO_GRANT;
+  }
   const ceiling = options.ceiling ?? {};
   const where = `step ${step.index} "${step.reference}"`;
   const grant: Permissions = {};
@@ -337,7 +344,11 @@ export function computeGrant(
  * ```
  */
 export function isEmptyGrant(grant: Permissions): boolean {
-  return PERMISSION_NAMES.every((kind) => !isGranted(grant[kind]));
+  if (grant === NO_GRANT) return true;
+  for (const kind of PERMISSION_NAMES) {
+    if (isGranted(grant[kind])) return false;
+  }
+  return true;
 }
 
 /**

@@ -21,11 +21,19 @@ import {
   matchingPrefix,
   NotSet,
   type Placeholder,
-  scanPlaceholders,
   substitute,
+  type SubstituteRules,
   toText,
-  VARIABLE_PREFIXES,
 } from "./_substitute.ts";
+import {
+  blockKey,
+  collectValueUsage,
+  parseBlockName,
+  recallValueUsage,
+  refId,
+  type ValueUsage,
+  variableName,
+} from "./_value_usage.ts";
 import { getFromDict, missingPlaceholderWarning } from "./templating.ts";
 
 /** Block and variable look-ups shared by every resolution of one run: each is read once. */
@@ -146,109 +154,102 @@ export interface ResolveValuesOptions {
   onSecret?: (value: string) => void;
 }
 
-interface BlockName {
-  prefix: string;
-  slug: string;
-  name: string;
-  keyPath: string | undefined;
-}
-
-/** Splits `prefect.blocks.<slug>.<name>[.<key path>]`; undefined when malformed. */
-function parseBlockName(placeholderName: string): BlockName | undefined {
-  const prefix = matchingPrefix(placeholderName, BLOCK_PREFIXES) ?? "";
-  const rest = placeholderName.slice(prefix.length);
-  const firstDot = rest.indexOf(".");
-  if (firstDot <= 0) return undefined;
-  const secondDot = rest.indexOf(".", firstDot + 1);
-  const name = secondDot < 0
-    ? rest.slice(firstDot + 1)
-    : rest.slice(firstDot + 1, secondDot);
-  if (name === "") return undefined;
-  return {
-    prefix,
-    slug: rest.slice(0, firstDot),
-    name,
-    keyPath: secondDot < 0 ? undefined : rest.slice(secondDot + 1),
-  };
-}
-
-function blockKey(slug: string, name: string): string {
-  return `${slug}\u0000${name}`;
-}
-
-/** The truthy `$ref.block_document_id` of an object, as Prefect reads it. */
-function refId(value: Record<string, unknown>): string | undefined {
-  const ref = value["$ref"];
-  if (!Object.hasOwn(value, "$ref") || !isPlainObject(ref)) return undefined;
-  const id = ref["block_document_id"];
-  if (!Object.hasOwn(ref, "block_document_id") || !id) return undefined;
-  return String(id);
-}
-
 /** What phase one read: blocks by name and id, and variables. */
 interface Fetched {
   byName: Map<string, BlockDocument | undefined>;
   byId: Map<string, BlockDocument | undefined>;
   variables: Map<string, { found: boolean; value?: unknown }>;
+  /**
+   * True when every name the template uses was collected from the template itself. False when
+   * the names came from a remembered hint: a name missing from the maps then means the
+   * template changed since, and the resolution starts over with a fresh walk.
+   */
+  complete: boolean;
 }
 
-async function fetchUsed(
-  template: unknown,
+// Thrown through `substitute` when a hint missed a name; never escapes this module.
+const NOT_FETCHED: unique symbol = Symbol("not fetched");
+
+// What reading nothing gives; never written to (lookups only).
+const NOTHING_USED: Fetched = {
+  byName: new Map(),
+  byId: new Map(),
+  variables: new Map(),
+  complete: true,
+};
+const NOTHING_REMEMBERED: Fetched = { ...NOTHING_USED, complete: false };
+
+/** Reads what `usage` names (the kinds `want` asks for) through the cache, all at once. */
+async function fetchUsage(
+  usage: ValueUsage,
   cache: ValueCache,
   want: { blocks: boolean; variables: boolean },
+  complete: boolean,
 ): Promise<Fetched> {
-  const names = new Map<string, BlockName>();
-  const ids = new Set<string>();
-  const variableNames = new Set<string>();
-  forEachString(
-    template,
-    (text) => {
-      // Most strings hold no block or variable placeholder; skip the scan for them.
-      if (!text.includes(".blocks.") && !text.includes(".variables.")) return;
-      for (const { placeholder } of scanPlaceholders(text)) {
-        if (want.blocks && placeholder.type === "block_document") {
-          const parsed = parseBlockName(placeholder.name);
-          if (parsed !== undefined) {
-            names.set(blockKey(parsed.slug, parsed.name), parsed);
-          }
-        } else if (want.variables && placeholder.type === "variable") {
-          variableNames.add(variableName(placeholder.name));
-        }
-      }
-    },
-    want.blocks
-      ? (value) => {
-        const id = refId(value);
-        if (id !== undefined) ids.add(id);
-        return id !== undefined;
-      }
-      : undefined,
-  );
+  if (
+    usage.names.size === 0 && usage.ids.size === 0 &&
+    usage.variables.size === 0
+  ) {
+    // Most steps use no block or variable: nothing to read, nothing to allocate.
+    return complete ? NOTHING_USED : NOTHING_REMEMBERED;
+  }
   const fetched: Fetched = {
     byName: new Map(),
     byId: new Map(),
     variables: new Map(),
+    complete,
   };
-  await Promise.all([
-    ...[...names].map(async ([key, parsed]) => {
-      fetched.byName.set(
-        key,
-        await cache.blockByName(parsed.slug, parsed.name),
+  const pending: Promise<void>[] = [];
+  if (want.blocks) {
+    for (const [key, parsed] of usage.names) {
+      pending.push(
+        cache.blockByName(parsed.slug, parsed.name).then((block) => {
+          fetched.byName.set(key, block);
+        }),
       );
-    }),
-    ...[...ids].map(async (id) => {
-      fetched.byId.set(id, await cache.blockById(id));
-    }),
-    ...[...variableNames].map(async (name) => {
-      fetched.variables.set(name, await cache.variable(name));
-    }),
-  ]);
+    }
+    for (const id of usage.ids) {
+      pending.push(
+        cache.blockById(id).then((block) => {
+          fetched.byId.set(id, block);
+        }),
+      );
+    }
+  }
+  if (want.variables) {
+    for (const name of usage.variables) {
+      pending.push(
+        cache.variable(name).then((found) => {
+          fetched.variables.set(name, found);
+        }),
+      );
+    }
+  }
+  if (pending.length > 0) await Promise.all(pending);
   return fetched;
 }
 
-function variableName(placeholderName: string): string {
-  const prefix = matchingPrefix(placeholderName, VARIABLE_PREFIXES) ?? "";
-  return placeholderName.slice(prefix.length);
+/** Collects what `template` uses with one walk, then reads it. */
+function fetchUsed(
+  template: unknown,
+  cache: ValueCache,
+  want: { blocks: boolean; variables: boolean },
+): Promise<Fetched> {
+  const usage = collectValueUsage(template, { refs: want.blocks });
+  return fetchUsage(usage, cache, want, true);
+}
+
+/** A fetched entry, or NOT_FETCHED thrown when a hint missed it. */
+function lookup<T>(
+  map: Map<string, T>,
+  key: string,
+  fetched: Fetched,
+): T | undefined {
+  const value = map.get(key);
+  if (value === undefined && !fetched.complete && !map.has(key)) {
+    throw NOT_FETCHED;
+  }
+  return value;
 }
 
 /** A block placeholder's value: unwrapped for single-`value` blocks, then the key path. */
@@ -261,7 +262,11 @@ function blockValue(placeholder: Placeholder, fetched: Fetched): unknown {
       `Invalid block placeholder format: "${placeholder.fullMatch}"; expected format: ${prefix}<block-type-slug>.<block-document-name>, optionally followed by .<key path>`,
     );
   }
-  const block = fetched.byName.get(blockKey(parsed.slug, parsed.name));
+  const block = lookup(
+    fetched.byName,
+    blockKey(parsed.slug, parsed.name),
+    fetched,
+  );
   if (block === undefined) {
     throw new TemplateError(
       `Block not found: '${parsed.name}' of type '${parsed.slug}'. It no longer exists or was never created: create it (for example with "stepbox block") or correct "${placeholder.fullMatch}"`,
@@ -306,7 +311,7 @@ function refValue(
 ): unknown {
   const id = refId(value);
   if (id === undefined) return FALL_THROUGH;
-  const block = fetched.byId.get(id);
+  const block = lookup(fetched.byId, id, fetched);
   if (block === undefined) {
     throw new TemplateError(
       `Block not found: no block document with id '${id}' (from a "$ref"). It no longer exists or was never created: create it or correct the id`,
@@ -316,12 +321,14 @@ function refValue(
 }
 
 function variableValue(placeholder: Placeholder, fetched: Fetched): unknown {
-  const found = fetched.variables.get(variableName(placeholder.name));
+  const name = variableName(placeholder.name);
+  const found = lookup(fetched.variables, name, fetched);
   return found?.found === true ? structuredClone(found.value) : "";
 }
 
 function variableText(placeholder: Placeholder, fetched: Fetched): string {
-  const found = fetched.variables.get(variableName(placeholder.name));
+  const name = variableName(placeholder.name);
+  const found = lookup(fetched.variables, name, fetched);
   return found?.found === true ? toText(found.value) : "";
 }
 
@@ -485,20 +492,95 @@ export interface ResolveInputsOptions {
  * assert.deepEqual(resolved, { dir: "/srv/me", token: "{{ $USER }}" });
  * ```
  */
-export async function resolveInputs(
+export function resolveInputs(
   inputs: unknown,
   options: ResolveInputsOptions = {},
+): Promise<unknown> {
+  return resolve(inputs, options, false);
+}
+
+/**
+ * {@linkcode resolveInputs} for a step about to run: the same resolution, but lists and
+ * mappings in which nothing changed are returned as they are, not copied, so the result shares
+ * them with `inputs` (a walk instead of a copy, for large inputs). Only for results that are
+ * read and never changed, such as the inputs handed to an executor, which copies them. Not part
+ * of the public entry.
+ *
+ * @param inputs The inputs as written.
+ * @param options The sources.
+ * @returns The resolved inputs; unchanged parts are `inputs`' own (`inputs` is not mutated).
+ * @throws {TemplateError} as {@linkcode resolveInputs}
+ *
+ * @example Unchanged parts are shared
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveStepInputs } from "./resolve_values.ts";
+ *
+ * const inputs = { big: { rows: [1, 2, 3] }, name: "{{ who }}" };
+ * const resolved = await resolveStepInputs(inputs, { upstreamOutputs: { who: "ada" } }) as typeof inputs;
+ * assert.deepEqual(resolved, { big: { rows: [1, 2, 3] }, name: "ada" });
+ * assert.equal(resolved.big, inputs.big);
+ * assert.equal(inputs.name, "{{ who }}");
+ * ```
+ */
+export function resolveStepInputs(
+  inputs: unknown,
+  options: ResolveInputsOptions = {},
+): Promise<unknown> {
+  return resolve(inputs, options, true);
+}
+
+async function resolve(
+  inputs: unknown,
+  options: ResolveInputsOptions,
+  share: boolean,
 ): Promise<unknown> {
   const upstream = options.upstreamOutputs ?? {};
   const env = options.env ?? {};
   const warn = options.warn;
-  const fetched = await fetchUsed(inputs, options.cache ?? createValueCache(), {
-    blocks: true,
-    variables: true,
-  });
-  return substitute(inputs, {
+  const cache = options.cache ?? createValueCache();
+  const want = { blocks: true, variables: true };
+  // A step parsed by parseStep comes with the names its inputs use, found by the walk that
+  // validated them: read those, and substitute in the only walk. Should the inputs have
+  // changed since (a name the hint lacks), start over with a walk that collects the names.
+  const hint = recallValueUsage(inputs);
+  if (hint !== undefined) {
+    const fetched = await fetchUsage(hint, cache, want, false);
+    // Held back until the walk is known to count, so that a restart repeats no warning.
+    const held: string[] | undefined = warn === undefined ? undefined : [];
+    const hold = held === undefined
+      ? undefined
+      : (message: string) => void held.push(message);
+    try {
+      const resolved = substitute(
+        inputs,
+        inputRules(upstream, env, hold, fetched, share),
+      );
+      held?.forEach((message) => warn?.(message));
+      return resolved;
+    } catch (error) {
+      if (error !== NOT_FETCHED) {
+        held?.forEach((message) => warn?.(message));
+        throw error;
+      }
+    }
+  }
+  const fetched = await fetchUsed(inputs, cache, want);
+  return substitute(inputs, inputRules(upstream, env, warn, fetched, share));
+}
+
+/** The rules of {@linkcode resolveInputs}: every kind of placeholder, from its own source. */
+function inputRules(
+  upstream: unknown,
+  env: Readonly<Record<string, string>>,
+  warn: WarningLogger | undefined,
+  fetched: Fetched,
+  share: boolean,
+): SubstituteRules {
+  return {
     notset: "apply",
     removeNotset: true,
+    share,
     whole(placeholder, text) {
       switch (placeholder.type) {
         case "standard": {
@@ -536,5 +618,5 @@ export async function resolveInputs(
       }
     },
     object: (value) => refValue(value, fetched),
-  });
+  };
 }

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { PolicyError, StepExecutionError } from "../errors.ts";
+import { PolicyError, StepExecutionError, TemplateError } from "../errors.ts";
 import type { CallOptions, Executor, StepTarget } from "../sandbox/executor.ts";
-import type { BuiltinStep } from "../steps/mod.ts";
+import { BUILTIN_STEPS, type BuiltinStep } from "../steps/mod.ts";
 import type { Permissions, RunOptions, Step } from "../types.ts";
 import { isPlainObject, setOwn } from "./_substitute.ts";
 import { findUncloneable } from "./cloneable.ts";
@@ -16,6 +16,7 @@ import {
   createStepEvent,
   emitStepEvent,
   maskSecrets,
+  type StepEventDetails,
   type StepEventSubject,
 } from "./events.ts";
 import { buildImportMap } from "./import_map.ts";
@@ -28,7 +29,7 @@ import {
 } from "./permissions.ts";
 import {
   createValueCache,
-  resolveInputs,
+  resolveStepInputs,
   type ValueCache,
 } from "./resolve_values.ts";
 import { findBuiltinTarget, resolveStepReference } from "./step_reference.ts";
@@ -45,6 +46,8 @@ interface Plan {
   target: StepTarget;
   builtin: BuiltinStep | undefined;
   grant: Permissions;
+  /** Whether the grant gives nothing, so any executor may run the step. */
+  confined: boolean;
 }
 
 /** The state of one run; nothing here is process-wide. */
@@ -141,12 +144,12 @@ function planStep(
     builtin,
     ceiling: options.policy?.allow ?? {},
   });
-  return { parsed, target, builtin, grant };
+  return { parsed, target, builtin, grant, confined: isEmptyGrant(grant) };
 }
 
 function checkEnforceable(plan: Plan, executor: Executor, options: RunOptions) {
   if (
-    isEmptyGrant(plan.grant) || executor.info.enforcesPermissions ||
+    plan.confined || executor.info.enforcesPermissions ||
     options.policy?.allowUnenforced === true
   ) {
     return;
@@ -245,6 +248,34 @@ function prepareNext(next: Plan | undefined, state: RunState): void {
   }
 }
 
+const PULL_WITH_BLOCK = BUILTIN_STEPS["pull_with_block"];
+
+/**
+ * Gives the built-in `pull_with_block` its block's data. The step runs in a sandbox that cannot
+ * reach the value source, so a Prefect recipe naming only `block_type_slug` and
+ * `block_document_name` gets the data read here, through the run's cache (which reports every
+ * string in it as a secret). Data the step already has is left alone, and inputs of the wrong
+ * type are left for the step's own checks to report.
+ */
+async function fillBlockData(
+  inputs: Record<string, unknown>,
+  state: RunState,
+): Promise<Record<string, unknown>> {
+  if (!isPlainObject(inputs) || inputs["data"] !== undefined) return inputs;
+  const slug = inputs["block_type_slug"];
+  const name = inputs["block_document_name"];
+  if (typeof slug !== "string" || typeof name !== "string") return inputs;
+  const block = await state.cache.blockByName(slug, name);
+  if (block === undefined) {
+    throw new TemplateError(
+      `Block not found: '${name}' of type '${slug}' (named by the block_type_slug and block_document_name of pull_with_block). It no longer exists or was never created: create it (for example with "stepbox block") or correct the step's block_type_slug and block_document_name`,
+    );
+  }
+  // A new mapping: the resolved inputs may be the step's own (they share what did not
+  // change). A copy of the data: the cache hands the same document to every step reading it.
+  return { ...inputs, data: structuredClone(block.data) };
+}
+
 /** Resolves the inputs, calls the executor (with retries) and reports events. */
 async function executePlan(
   plan: Plan,
@@ -254,6 +285,7 @@ async function executePlan(
 ): Promise<unknown> {
   const { options } = state;
   const { parsed } = plan;
+  const { onEvent } = options;
   const subject: StepEventSubject = {
     index: parsed.index,
     reference: parsed.reference,
@@ -261,11 +293,15 @@ async function executePlan(
     id: parsed.id,
     inputs: parsed.inputs,
   };
-  emitStepEvent(
-    options.onEvent,
-    createStepEvent(subject, { type: "step.started" }),
-  );
-  const started = now();
+  // An event copies the inputs (a walk as long as they are), so none is built unheard.
+  const report = (details: () => StepEventDetails) => {
+    if (onEvent !== undefined) {
+      emitStepEvent(onEvent, createStepEvent(subject, details()));
+    }
+  };
+  report(() => ({ type: "step.started" }));
+  // Durations are for events only; reading the clock is not free.
+  const started = onEvent === undefined ? 0 : now();
   try {
     const resolveOptions = {
       upstreamOutputs: upstream,
@@ -273,10 +309,14 @@ async function executePlan(
       cache: state.cache,
       ...(options.warn === undefined ? {} : { warn: options.warn }),
     };
-    const inputs = await withSignal(
-      resolveInputs(parsed.inputs, resolveOptions),
+    // Shares what did not change with the step's inputs: the executor copies what it gets.
+    let inputs = await withSignal(
+      resolveStepInputs(parsed.inputs, resolveOptions),
       options.signal,
     ) as Record<string, unknown>;
+    if (plan.builtin === PULL_WITH_BLOCK) {
+      inputs = await withSignal(fillBlockData(inputs, state), options.signal);
+    }
     const call = callOptions(plan, state);
     const retries = parsed.retries ?? 0;
     let output: unknown;
@@ -293,30 +333,24 @@ async function executePlan(
         }
       }
     }
-    emitStepEvent(
-      options.onEvent,
-      createStepEvent(subject, {
-        type: "step.completed",
-        durationMs: now() - started,
-        outputKeys: isPlainObject(output) ? Object.keys(output) : [],
-      }),
-    );
+    report(() => ({
+      type: "step.completed",
+      durationMs: now() - started,
+      outputKeys: isPlainObject(output) ? Object.keys(output) : [],
+    }));
     return output;
   } catch (error) {
     const { name, message } = error instanceof Error
       ? error
       : { name: "Error", message: String(error) };
-    emitStepEvent(
-      options.onEvent,
-      createStepEvent(subject, {
-        type: "step.failed",
-        durationMs: now() - started,
-        error: {
-          name: String(name),
-          message: maskSecrets(String(message), state.secrets),
-        },
-      }),
-    );
+    report(() => ({
+      type: "step.failed",
+      durationMs: now() - started,
+      error: {
+        name: String(name),
+        message: maskSecrets(String(message), state.secrets),
+      },
+    }));
     throw error;
   }
 }

@@ -60,6 +60,30 @@ function throughImportMap(
   return undefined;
 }
 
+// Relative specifiers already joined onto their base, by base. Joining is a pure function of
+// the two texts, and a runner resolves the same few references run after run; the bounds keep
+// a long-lived process from collecting every path it ever saw.
+const joined = new Map<string, Map<string, string>>();
+const BASES_LIMIT = 64;
+const SPECIFIERS_LIMIT = 512;
+
+function join(specifier: string, baseUrl: string | URL): string {
+  const base = String(baseUrl);
+  let bySpecifier = joined.get(base);
+  if (bySpecifier === undefined) {
+    if (joined.size >= BASES_LIMIT) joined.clear();
+    bySpecifier = new Map();
+    joined.set(base, bySpecifier);
+  }
+  let href = bySpecifier.get(specifier);
+  if (href === undefined) {
+    href = new URL(specifier, base).href;
+    if (bySpecifier.size >= SPECIFIERS_LIMIT) bySpecifier.clear();
+    bySpecifier.set(specifier, href);
+  }
+  return href;
+}
+
 function toAbsolute(
   reference: string,
   specifier: string,
@@ -74,10 +98,10 @@ function toAbsolute(
         specifier,
       );
     }
-    return new URL(specifier, baseUrl).href;
+    return join(specifier, baseUrl);
   }
   if (specifier.startsWith("/")) {
-    return new URL(specifier, baseUrl ?? "file:///").href;
+    return join(specifier, baseUrl ?? "file:///");
   }
   return specifier;
 }

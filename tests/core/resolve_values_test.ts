@@ -4,8 +4,10 @@ import {
   createValueCache,
   resolveBlockReferences,
   resolveInputs,
+  resolveStepInputs,
   resolveVariables,
 } from "../../src/core/resolve_values.ts";
+import { parseStep } from "../../src/core/parse_step.ts";
 import { createMemoryValueSource } from "../../src/values/memory.ts";
 import type { ValueSource } from "../../src/values/value_source.ts";
 import type { BlockDocument } from "../../src/types.ts";
@@ -232,4 +234,103 @@ Deno.test("resolveInputs() warns about missing standard and env placeholders thr
     { warn: (message) => warnings.push(message) },
   );
   assert.equal(warnings.length, 2);
+});
+
+Deno.test("resolveInputs() reads what parseStep found in a step's inputs, once each", async () => {
+  const source = countingSource(
+    createMemoryValueSource({ blocks: BLOCKS, variables: { region: "eu" } }),
+  );
+  const parsed = parseStep({
+    "a.b": {
+      token: "{{ prefect.blocks.secret.token }}",
+      text: "{{ prefect.variables.region }}-{{ prefect.variables.region }}",
+      ref: {
+        $ref: { block_document_id: "b2" },
+        ignored: "{{ prefect.variables.inside_ref }}",
+      },
+      list: ["{{ prefect.blocks.webhook.hook.headers.auth }}"],
+    },
+  }, 0);
+  assert.ok(parsed !== undefined);
+  const resolved = await resolveInputs(parsed.inputs, {
+    cache: createValueCache(source),
+  });
+  assert.deepEqual(resolved, {
+    token: "s3cr3t",
+    text: "eu-eu",
+    ref: { url: "https://h.example", headers: { auth: "Bearer x" } },
+    list: ["Bearer x"],
+  });
+  assert.deepEqual(source.reads.toSorted(), [
+    "block:secret/token",
+    "block:webhook/hook",
+    "id:b2",
+    "variable:region",
+  ]);
+});
+
+Deno.test("resolveInputs() resolves a parsed step whose nested inputs changed since, warning once", async () => {
+  const source = countingSource(
+    createMemoryValueSource({ blocks: BLOCKS, variables: { late: "L" } }),
+  );
+  const nested: unknown[] = ["{{ prefect.variables.gone }}", "{{ missing }}"];
+  const parsed = parseStep({ "a.b": { nested } }, 0);
+  assert.ok(parsed !== undefined);
+  // The caller's own list changes between validation and the run.
+  nested.push(
+    "{{ prefect.blocks.secret.token }}",
+    "x {{ prefect.variables.late }}",
+  );
+  nested.shift();
+  const warnings: string[] = [];
+  const resolved = await resolveInputs(parsed.inputs, {
+    cache: createValueCache(source),
+    warn: (message) => warnings.push(message),
+  });
+  assert.deepEqual(resolved, { nested: ["s3cr3t", "x L"] });
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0] ?? "", /\{\{ missing \}\}/);
+  assert.ok(source.reads.includes("block:secret/token"));
+
+  nested.push("{{ prefect.blocks.secret.nope }}");
+  await assert.rejects(
+    resolveInputs(parsed.inputs, { cache: createValueCache(source) }),
+    /Block not found: 'nope' of type 'secret'/,
+  );
+});
+
+Deno.test("resolveStepInputs() shares what did not change and copies the paths that did", async () => {
+  const inputs = JSON.parse(JSON.stringify({
+    same: { rows: [1, { deep: "x" }] },
+    list: ["a", "{{ gone }}", "{{ n }}", { k: "v" }],
+    map: { first: "1", second: "{{ gone }}", third: "{{ $HOME }}", last: [2] },
+  }));
+  inputs.map = JSON.parse(
+    '{"__proto__": {"p": 1}, "first": "1", "second": "{{ gone }}", "third": "{{ $HOME }}", "last": [2]}',
+  );
+  const before = structuredClone(inputs);
+  const options = { upstreamOutputs: { n: 7 }, env: { HOME: "/h" } };
+  const shared = await resolveStepInputs(inputs, options) as typeof inputs;
+  const copied = await resolveInputs(inputs, options) as typeof inputs;
+  assert.deepEqual(shared, copied);
+  assert.deepEqual(shared.list, ["a", 7, { k: "v" }]);
+  assert.equal(shared.same, inputs.same);
+  assert.equal(shared.list[2], inputs.list[3]);
+  assert.notEqual(shared.list, inputs.list);
+  assert.notEqual(shared.map, inputs.map);
+  assert.equal(shared.map.last, inputs.map.last);
+  assert.ok(Object.hasOwn(shared.map, "__proto__"));
+  assert.equal(Object.getPrototypeOf(shared.map), Object.prototype);
+  assert.deepEqual(Object.keys(shared.map), [
+    "__proto__",
+    "first",
+    "third",
+    "last",
+  ]);
+  assert.equal(shared.map.third, "/h");
+  assert.notEqual(copied.same, inputs.same);
+  assert.deepEqual(inputs, before);
+
+  const untouched = { a: [1, 2], b: { c: "d" } };
+  assert.equal(await resolveStepInputs(untouched), untouched);
 });

@@ -595,3 +595,44 @@ Deno.test("runSteps() checks its options before doing anything", async () => {
   );
   assert.equal(recorded.calls.length, 0);
 });
+
+Deno.test("runSteps() shares one frozen copy of the inputs between a step's events", async () => {
+  const events: StepEvent[] = [];
+  const inputs = { list: [{ name: "{{ $WHO }}" }] };
+  const outputs = await runSteps(
+    [{ "t.echo": inputs }],
+    options(recording(), {
+      env: { WHO: "ada" },
+      onEvent(event) {
+        events.push(event);
+        // A listener that tries to change the step: its error is dropped, the run goes on.
+        (event.inputs.list as { name: string }[])[0]!.name = "changed";
+      },
+    }),
+  );
+  assert.deepEqual(outputs, { list: [{ name: "ada" }] });
+  const [started, completed] = events;
+  assert.equal(started?.inputs, completed?.inputs);
+  assert.ok(Object.isFrozen(started?.inputs.list));
+  assert.deepEqual(completed?.inputs, { list: [{ name: "{{ $WHO }}" }] });
+  assert.deepEqual(inputs, { list: [{ name: "{{ $WHO }}" }] });
+});
+
+Deno.test("runSteps() resolves a step whose inputs the caller changed after validation", async () => {
+  const values = createMemoryValueSource({ variables: { region: "eu" } });
+  const nested: string[] = ["a"];
+  const recorded = recording();
+  let first = true;
+  const outputs = await runSteps(
+    [{ "t.echo": { id: "one", x: 1 } }, { "t.echo": { id: "two", nested } }],
+    options(recorded, {
+      values,
+      onEvent() {
+        // Between validation and the second step, the caller's list gains a variable.
+        if (first) nested.push("{{ prefect.variables.region }}");
+        first = false;
+      },
+    }),
+  );
+  assert.deepEqual(outputs.two, { nested: ["a", "eu"] });
+});

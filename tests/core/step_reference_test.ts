@@ -150,3 +150,26 @@ Deno.test("resolveStepReference() explains what it tried and how to fix it", () 
     /write "<module specifier>#<export name>"/,
   );
 });
+
+Deno.test("resolveStepReference() joins relative specifiers onto each run's own base", () => {
+  for (let round = 0; round < 2; round++) {
+    assert.equal(
+      resolveStepReference("./s.ts#f", { baseUrl: "file:///a/" }).specifier,
+      "file:///a/s.ts",
+    );
+    assert.equal(
+      resolveStepReference("./s.ts#f", { baseUrl: new URL("file:///b/") })
+        .specifier,
+      "file:///b/s.ts",
+    );
+    assert.equal(
+      resolveStepReference("/abs/s.ts#f", { baseUrl: "https://x.example/p/" })
+        .specifier,
+      "https://x.example/abs/s.ts",
+    );
+  }
+  assert.throws(
+    () => resolveStepReference("./s.ts#f", { baseUrl: "not a url" }),
+    TypeError,
+  );
+});

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
 import { pull_with_block } from "../../src/steps/pull_with_block.ts";
+import { runSteps } from "../../src/core/run_steps.ts";
+import { createInlineExecutor } from "../../src/sandbox/inline.ts";
+import { createMemoryValueSource } from "../../src/values/memory.ts";
+import { StepExecutionError, TemplateError } from "../../src/errors.ts";
+import type { RunOptions, StepEvent } from "../../src/types.ts";
 import { createContext, tempDir } from "./_helpers.ts";
 import { gzip, listTree, serve, tar } from "./_archives.ts";
 
@@ -133,4 +138,122 @@ Deno.test("pull_with_block() rejects missing data, unsupported blocks and bad na
     /input "block_document_name" is required/,
   );
   assert.deepEqual(await listTree(dir.path), []);
+});
+
+/** Run options for the built-in through the inline executor, which cannot confine it. */
+function inlineRun(
+  workingDirectory: string,
+  basepath: string,
+  extra: Partial<RunOptions> = {},
+): RunOptions {
+  return {
+    executor: createInlineExecutor(),
+    workingDirectory,
+    policy: {
+      allow: { read: true, write: true, net: true },
+      allowUnenforced: true,
+    },
+    values: createMemoryValueSource({
+      blocks: [{
+        id: "b1",
+        blockTypeSlug: "local-file-system",
+        name: "my-code",
+        data: { basepath, note: "SECRET-note" },
+      }],
+    }),
+    ...extra,
+  };
+}
+
+Deno.test("runSteps() gives pull_with_block the data of the block a plain Prefect recipe names", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/storage/flows`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/storage/flows/flow.ts`, "export {};");
+  await Deno.mkdir(`${dir.path}/run`);
+  const events: StepEvent[] = [];
+  const secrets: string[] = [];
+  const steps = [{
+    "prefect.deployments.steps.pull_with_block": {
+      id: "pull",
+      block_document_name: "my-code",
+      block_type_slug: "local-file-system",
+    },
+  }];
+  const written = JSON.stringify(steps);
+  const outputs = await runSteps(
+    steps,
+    inlineRun(`${dir.path}/run`, `${dir.path}/storage`, {
+      onEvent: (event) => events.push(event),
+      onSecret: (secret) => secrets.push(secret),
+    }),
+  );
+  assert.deepEqual(outputs, {
+    pull: { directory: "my-code" },
+    directory: "my-code",
+  });
+  assert.deepEqual(await listTree(`${dir.path}/run`), [
+    "my-code/",
+    "my-code/flows/",
+    "my-code/flows/flow.ts",
+  ]);
+  assert.deepEqual(secrets.toSorted(), [
+    `${dir.path}/storage`,
+    "SECRET-note",
+  ]);
+  assert.deepEqual(events.map((event) => event.type), [
+    "step.started",
+    "step.completed",
+  ]);
+  for (const event of events) {
+    assert.deepEqual(event.inputs, {
+      block_document_name: "my-code",
+      block_type_slug: "local-file-system",
+    });
+  }
+  assert.equal(JSON.stringify(steps), written);
+});
+
+Deno.test("runSteps() keeps the data a pull_with_block step gives, and names a missing block", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/other`);
+  await Deno.writeTextFile(`${dir.path}/other/given.ts`, "export {};");
+  await Deno.mkdir(`${dir.path}/run`);
+  const outputs = await runSteps([{
+    "stepbox.steps.pull_with_block": {
+      block_document_name: "my-code",
+      block_type_slug: "local-file-system",
+      data: { basepath: `${dir.path}/other` },
+    },
+  }], inlineRun(`${dir.path}/run`, `${dir.path}/SECRET-missing`));
+  assert.deepEqual(outputs, { directory: "my-code" });
+  assert.deepEqual(await listTree(`${dir.path}/run`), [
+    "my-code/",
+    "my-code/given.ts",
+  ]);
+
+  await Deno.remove(`${dir.path}/run`, { recursive: true });
+  await Deno.mkdir(`${dir.path}/run`);
+  await assert.rejects(
+    runSteps([{
+      "prefect.deployments.steps.pull_with_block": {
+        block_document_name: "gone",
+        block_type_slug: "local-file-system",
+      },
+    }], inlineRun(`${dir.path}/run`, `${dir.path}/storage`)),
+    (error: Error) => {
+      assert.ok(error instanceof StepExecutionError);
+      assert.equal(
+        error.message,
+        "Encountered error while running prefect.deployments.steps.pull_with_block",
+      );
+      assert.ok(error.cause instanceof TemplateError);
+      assert.match(
+        error.cause.message,
+        /^Block not found: 'gone' of type 'local-file-system'/,
+      );
+      assert.doesNotMatch(everything(error), /SECRET/);
+      return true;
+    },
+  );
+  assert.deepEqual(await listTree(`${dir.path}/run`), []);
 });
