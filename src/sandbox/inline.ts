@@ -59,23 +59,20 @@ async function loadFunction(
 }
 
 function checkOutput(target: StepTarget, output: unknown): unknown {
-  const keyPath = findUncloneable(output);
-  if (keyPath !== undefined) {
-    const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
-    throw new OutputNotCloneableError(
-      `Cannot use the output of "${target.reference}": ${where} is a function, symbol or similar, which cannot cross a worker boundary; return plain data (strings, numbers, lists, objects)`,
-      { keyPath },
-    );
-  }
   try {
     // A copy, as a worker boundary would make: the step keeps no handle on what the run stores.
     return structuredClone(output);
   } catch (error) {
+    // Only a failed copy pays for the walk that finds where the offending value is.
+    const keyPath = findUncloneable(output);
+    const where = keyPath === undefined
+      ? "it cannot be copied"
+      : `${
+        keyPath === "" ? "the output itself" : `"${keyPath}"`
+      } is a function, symbol or similar, which cannot cross a worker boundary`;
     throw new OutputNotCloneableError(
-      `Cannot use the output of "${target.reference}": it cannot be copied (${
-        error instanceof Error ? error.message : String(error)
-      }); return plain data`,
-      { keyPath: "", cause: error },
+      `Cannot use the output of "${target.reference}": ${where}; return plain data (strings, numbers, lists, objects)`,
+      { keyPath: keyPath ?? "", cause: error },
     );
   }
 }
@@ -115,12 +112,23 @@ export function createInlineExecutor(): Executor {
     enforcesPermissions: false,
   });
 
+  // Loaded exports of this executor, so a module is imported and checked once, not per call.
+  const loaded = new Map<string, Promise<(...args: unknown[]) => unknown>>();
+
   async function invoke(
     target: StepTarget,
     inputs: Record<string, unknown>,
     options: CallOptions,
   ): Promise<unknown> {
-    const fn = await loadFunction(target);
+    const key = `${target.specifier}#${target.exportName}`;
+    let load = loaded.get(key);
+    if (load === undefined) {
+      load = loadFunction(target);
+      loaded.set(key, load);
+      // A failed load is not remembered: the module may be fixed before the next call.
+      load.catch(() => loaded.delete(key));
+    }
+    const fn = await load;
     options.signal?.throwIfAborted();
     const copy = structuredClone(inputs);
     let output: unknown;
