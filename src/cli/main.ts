@@ -59,6 +59,9 @@ export async function main(
       sink,
       readStdin: overrides.readStdin ?? readStdin,
       ...(overrides.signal !== undefined ? { signal: overrides.signal } : {}),
+      ...(overrides.exitsAfter !== undefined
+        ? { exitsAfter: overrides.exitsAfter }
+        : {}),
     };
     switch (options.command) {
       case "help": {
@@ -153,6 +156,9 @@ if (import.meta.main) {
   } catch {
     // No signals on this platform: Ctrl-C ends the process as usual.
   }
-  const code = await main(Deno.args, { signal: controller.signal });
+  const code = await main(Deno.args, {
+    signal: controller.signal,
+    exitsAfter: true,
+  });
   Deno.exit(code);
 }

@@ -102,8 +102,12 @@ function jsonSize(value: unknown, seen: Set<object>): number {
     default:
       return -1;
   }
-  if (seen.has(value as object) || seen.size > 1_000_000) return -1;
+  // One Set operation per object (add, then see whether the size grew) instead of has + add:
+  // this walk runs over every large payload on both sides of each hop.
+  const before = seen.size;
+  if (before > 1_000_000) return -1;
   seen.add(value as object);
+  if (seen.size === before) return -1;
   if (Array.isArray(value)) {
     let size = 2;
     for (let i = 0; i < value.length; i++) {

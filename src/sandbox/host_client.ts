@@ -1,13 +1,17 @@
 /**
  * The parent side of the sandbox: starts sandbox host processes (`host_main.ts`), pools them by
- * (import map, policy, environment, import grant), talks comlink to them over a private Unix
- * socket, recycles them after a bounded number of workers, and replaces a host that dies,
- * failing its pending calls at once.
+ * (import map, policy, environment, import grant), talks to them over a private Unix socket
+ * (comlink for control: prepare, cancel, stats, live output; one plain frame out and one back
+ * per step call, see host_main.ts `CALL_CHANNEL`), recycles them after a bounded number of
+ * workers, and replaces a host that dies, failing its pending calls at once.
  *
  * @module
  */
 
-import * as comlink from "comlink";
+// comlink's ES module build, not the package's main (a UMD file): loading that as CommonJS
+// started Node compatibility and cost every process ~18 ms, against ~1 ms for this file.
+// @ts-types="comlink"
+import * as comlink from "comlink/dist/esm/comlink.mjs";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { OutputChunk } from "../types.ts";
 import type {
@@ -17,6 +21,7 @@ import type {
   StepTarget,
 } from "./executor.ts";
 import type {
+  CallAnswer,
   HostApi,
   HostConfig,
   HostStats,
@@ -81,11 +86,14 @@ const SRC_DIR = new URL("../", import.meta.url);
 const HOST_MAIN = new URL("./host_main.ts", import.meta.url);
 // Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
 const BACKSTOP_MS = 2000;
+// host_main.ts's CALL_CHANNEL, repeated so that this file does not load the host's module.
+const CALL_CHANNEL = 2;
 
 interface Pending {
   target: StepTarget;
   onOutput: ((chunk: OutputChunk) => void) | undefined;
   fail(reason: unknown): void;
+  answer(outcome: StepOutcome): void;
 }
 
 /** What a host needs beyond its key: paths to read and hosts to import from. */
@@ -103,12 +111,20 @@ class Host {
   readonly #endpoint: StdioEndpoint;
   readonly #dir: string;
   readonly api: comlink.Remote<HostApi>;
+  readonly #calls: comlink.Endpoint;
   readonly died: Promise<unknown>;
   #dead = false;
+  #internalError: unknown;
   #stderrTail = "";
   #pumps: Promise<void>[] = [];
   workersStarted = 0;
   retiring = false;
+  readonly #preloaded: Set<string>;
+
+  /** Whether the host was started with a worker for `specifier` (answered once). */
+  takePreloaded(specifier: string): boolean {
+    return this.#preloaded.delete(specifier);
+  }
 
   constructor(
     init: {
@@ -118,8 +134,10 @@ class Host {
       child: Deno.ChildProcess;
       endpoint: StdioEndpoint;
       dir: string;
+      preloaded: readonly string[];
     },
   ) {
+    this.#preloaded = new Set(init.preloaded);
     this.key = init.key;
     this.needs = init.needs;
     this.memoryMb = init.memoryMb;
@@ -127,6 +145,12 @@ class Host {
     this.#endpoint = init.endpoint;
     this.#dir = init.dir;
     this.api = comlink.wrap<HostApi>(this.#endpoint.channel(0));
+    // The lean call path: one frame out, one frame back (see host_main.ts CALL_CHANNEL).
+    this.#calls = this.#endpoint.channel(CALL_CHANNEL);
+    this.#calls.addEventListener("message", (event) => {
+      const answer = (event as MessageEvent).data as CallAnswer;
+      this.pending.get(answer.id)?.answer(answer.outcome);
+    });
     const parentApi: ParentApi = {
       output: (id, stream, text) => {
         this.pending.get(id)?.onOutput?.({ stream, text });
@@ -168,9 +192,16 @@ class Host {
     const decoder = new TextDecoder();
     try {
       for await (const chunk of stream) {
-        const text = decoder.decode(chunk, { stream: true });
+        let text = decoder.decode(chunk, { stream: true });
         if (name === "stderr") {
           this.#stderrTail = (this.#stderrTail + text).slice(-16_384);
+          // Deno prints a worker's uncaught error even when the host handled it (a module
+          // that does not load, despite preventDefault()); the host already turned it into the
+          // call's error, so the copy on stderr is dropped.
+          if (text.includes("Uncaught (in worker")) {
+            text = text.replace(WORKER_UNCAUGHT, "");
+            if (text === "") continue;
+          }
         }
         // Step code can print (console.log, Deno.stdout) without any permission; which of the
         // host's pending calls printed cannot be told apart, so each of them receives it.
@@ -183,7 +214,23 @@ class Host {
     }
   }
 
+  /** Stops the host after an internal failure; its pending calls fail with `error`. */
+  fail(error: unknown): void {
+    this.#internalError ??= error;
+    this.kill();
+  }
+
   #deathReason(): (target: StepTarget) => SandboxError {
+    const internal = this.#internalError;
+    if (internal !== undefined) {
+      return (target) =>
+        new SandboxError(
+          `The connection to the sandbox host running "${target.reference}" failed: ${
+            internal instanceof Error ? internal.message : String(internal)
+          }; the step was not completed`,
+          { moduleUrl: target.specifier, cause: internal },
+        );
+    }
     const tail = this.#stderrTail;
     const outOfMemory = /out of memory|heap limit|allocation failed/i.test(
       tail,
@@ -227,6 +274,15 @@ class Host {
         target,
         onOutput: options.onOutput,
         fail: (reason) => finish(() => reject(reason)),
+        answer: (outcome) =>
+          finish(() => {
+            try {
+              if (outcome.ok) resolve(decodePayload(outcome.value));
+              else reject(deserializeError(outcome.error));
+            } catch (error) {
+              reject(error);
+            }
+          }),
       });
       if (options.signal !== undefined) {
         if (options.signal.aborted) return onAbort();
@@ -249,14 +305,12 @@ class Host {
           );
         }, timeoutMs + BACKSTOP_MS);
       }
-      this.api.call(call).then(
-        (outcome: StepOutcome) =>
-          finish(() => {
-            if (outcome.ok) resolve(decodePayload(outcome.value));
-            else reject(deserializeError(outcome.error));
-          }),
-        (error: unknown) => finish(() => reject(error)),
-      );
+      try {
+        this.#calls.postMessage(call);
+      } catch (error) {
+        // Inputs the frames cannot carry (a function, a cycle through a class instance, ...).
+        finish(() => reject(error));
+      }
     });
   }
 
@@ -277,18 +331,43 @@ class Host {
     } catch {
       // Already released.
     }
-    await this.#endpoint.close();
-    const exited = await Promise.race([
-      this.#child.status.then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500)),
+    // Nothing in a host needs a graceful end (its workers hold no state worth keeping), so it is
+    // killed at once rather than asked to exit and waited for: closing costs no round trip.
+    this.kill();
+    await Promise.all([
+      this.#endpoint.close(),
+      this.#child.status,
+      Promise.all(this.#pumps),
     ]);
-    if (!exited) this.kill();
-    await this.#child.status;
-    await Promise.all(this.#pumps);
     await this.died;
-    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+    await removeDir(this.#dir);
   }
 }
+
+// Most import maps fit on the command line as a data: URL, which saves writing a file before
+// every host start; a large one (beyond what one argument may hold) goes to a file in `dir`.
+const INLINE_IMPORT_MAP_LIMIT = 64 * 1024;
+
+async function importMapArgument(
+  importMap: Record<string, string>,
+  dir: string,
+): Promise<string> {
+  const json = JSON.stringify({ imports: importMap });
+  const inline = `data:application/json,${encodeURIComponent(json)}`;
+  if (inline.length <= INLINE_IMPORT_MAP_LIMIT) return inline;
+  const file = `${dir}/import_map.json`;
+  await Deno.writeTextFile(file, json);
+  return file;
+}
+
+async function removeDir(dir: string): Promise<void> {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
+
+// "error: Uncaught (in worker "name") ..." and its indented stack lines, colours included.
+const WORKER_UNCAUGHT =
+  // deno-lint-ignore no-control-regex -- Deno colours its error output
+  /(?:\u001b\[[0-9;]*m)*error(?:\u001b\[[0-9;]*m)*: Uncaught \(in worker "[^"\n]*"\)[^\n]*(?:\n|$)(?:(?:[ \t]+at |[ \t]*\d*[ \t]*\|)[^\n]*(?:\n|$))*/g;
 
 function lastLines(text: string): string {
   // deno-lint-ignore no-control-regex -- strip ANSI colours from Deno's error output
@@ -300,12 +379,10 @@ function lastLines(text: string): string {
 }
 
 function comlinkFileUrl(): string {
-  // import.meta.resolve gives the package's main (UMD) file; the ES module build sits beside
-  // it. Workers load it as a plain local file: through `npm:` each one would pay ~12 ms and
-  // ~3.5 MiB more.
-  const main = import.meta.resolve("comlink");
+  // The same ES module build this file imports, as a file: URL. Workers load it as a plain
+  // local file: through `npm:` each one would pay ~12 ms and ~3.5 MiB more.
   const candidates = [
-    new URL("../esm/comlink.mjs", main),
+    new URL(import.meta.resolve("comlink/dist/esm/comlink.mjs")),
     new URL("../../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
   ];
   for (const url of candidates) {
@@ -463,30 +540,86 @@ export function createSandboxExecutor(
     return { ...env, ...policyEnv };
   }
 
-  function hostKey(options: CallOptions): string {
-    return stable([
-      options.importMap,
-      options.policy.allow,
-      options.policy.env,
-      options.policy.memoryMb ?? DEFAULT_MEMORY_MB,
-      // Deno does not honour a Worker's `import` permission (denoland/deno#29503), so a step's
-      // import grant is enforced by its host's --allow-import: hosts differ by it.
-      options.permissions.import ?? false,
-    ]);
+  // Per call, the host key and needs were recomputed from scratch (sorting and serializing the
+  // import map and policy, parsing URLs): ~19 µs of a warm call. They are cached by object
+  // identity (a run passes the same import map and policy objects to every call), then by the
+  // objects' plain JSON text (cheap, native), then per specifier. The objects are treated as
+  // immutable once passed, as CallOptions documents them.
+  const canonical = new WeakMap<object, string>();
+  const canonicalByText = new Map<string, string>();
+  function canonicalOf(value: object): string {
+    let text = canonical.get(value);
+    if (text === undefined) {
+      const plain = JSON.stringify(value);
+      text = canonicalByText.get(plain);
+      if (text === undefined) {
+        text = stable(value);
+        if (canonicalByText.size >= 256) canonicalByText.clear();
+        canonicalByText.set(plain, text);
+      }
+      canonical.set(value, text);
+    }
+    return text;
   }
 
-  function needsOf(target: StepTarget, options: CallOptions): HostNeeds {
-    const readRoots = new Set<string>();
-    const hostsNeeded = new Set<string>(
-      importHosts([...Object.values(options.importMap), target.specifier]),
-    );
-    for (
-      const specifier of [...Object.values(options.importMap), target.specifier]
-    ) {
-      const dir = dirOf(specifier);
-      if (dir !== undefined) readRoots.add(dir);
+  function hostKey(options: CallOptions): string {
+    const grant = options.permissions.import ?? false;
+    return `${canonicalOf(options.importMap)}\n${
+      canonicalOf(options.policy.allow)
+    }\n${canonicalOf(options.policy.env)}\n${
+      options.policy.memoryMb ?? DEFAULT_MEMORY_MB
+    }\n${
+      // Deno does not honour a Worker's `import` permission (denoland/deno#29503), so a step's
+      // import grant is enforced by its host's --allow-import: hosts differ by it.
+      typeof grant === "boolean" ? grant : stable(grant)}`;
+  }
+
+  interface SpecifierNeeds {
+    dir: string | undefined;
+    hosts: string[];
+  }
+  const specifierNeeds = new Map<string, SpecifierNeeds>();
+  function neededBy(specifier: string): SpecifierNeeds {
+    let found = specifierNeeds.get(specifier);
+    if (found === undefined) {
+      found = { dir: dirOf(specifier), hosts: importHosts([specifier]) };
+      if (specifierNeeds.size >= 4096) specifierNeeds.clear();
+      specifierNeeds.set(specifier, found);
     }
-    return { readRoots, importHosts: hostsNeeded };
+    return found;
+  }
+  const mapNeeds = new WeakMap<object, HostNeeds>();
+  function needsOfMap(importMap: Record<string, string>): HostNeeds {
+    let needs = mapNeeds.get(importMap);
+    if (needs === undefined) {
+      needs = { readRoots: new Set(), importHosts: new Set() };
+      for (const specifier of Object.values(importMap)) {
+        const { dir, hosts: names } = neededBy(specifier);
+        if (dir !== undefined) needs.readRoots.add(dir);
+        for (const name of names) needs.importHosts.add(name);
+      }
+      mapNeeds.set(importMap, needs);
+    }
+    return needs;
+  }
+
+  /** What a call needs of its host. The result is shared: copy it before changing it. */
+  function needsOf(target: StepTarget, options: CallOptions): HostNeeds {
+    const ofMap = needsOfMap(options.importMap);
+    const { dir, hosts: names } = neededBy(target.specifier);
+    if (
+      (dir === undefined || ofMap.readRoots.has(dir)) &&
+      names.every((name) => ofMap.importHosts.has(name))
+    ) {
+      return ofMap;
+    }
+    const needs: HostNeeds = {
+      readRoots: new Set(ofMap.readRoots),
+      importHosts: new Set(ofMap.importHosts),
+    };
+    if (dir !== undefined) needs.readRoots.add(dir);
+    for (const name of names) needs.importHosts.add(name);
+    return needs;
   }
 
   function satisfies(host: Host, needs: HostNeeds): boolean {
@@ -503,6 +636,7 @@ export function createSandboxExecutor(
     key: string,
     needs: HostNeeds,
     callOptions: CallOptions,
+    preload: HostConfig["preload"],
   ): Promise<Host> {
     comlinkUrl ??= comlinkFileUrl();
     const memoryMb = callOptions.policy.memoryMb ?? DEFAULT_MEMORY_MB;
@@ -513,11 +647,7 @@ export function createSandboxExecutor(
     }
     const dir = await Deno.makeTempDir({ prefix: "stepbox-host-" });
     const socket = `${dir}/host.sock`;
-    const importMapFile = `${dir}/import_map.json`;
-    await Deno.writeTextFile(
-      importMapFile,
-      JSON.stringify({ imports: callOptions.importMap }),
-    );
+    const importMapFile = await importMapArgument(callOptions.importMap, dir);
     const grant = callOptions.permissions.import;
     const importList = [
       ...needs.importHosts,
@@ -543,6 +673,7 @@ export function createSandboxExecutor(
       poolIdleMs: options.poolIdleMs ?? 30_000,
       preparedIdleMs: 10_000,
     };
+    if (preload !== undefined) config.preload = preload;
     const listener = Deno.listen({ transport: "unix", path: socket });
     let child: Deno.ChildProcess | undefined;
     try {
@@ -599,8 +730,27 @@ export function createSandboxExecutor(
           }; check the Deno binary "${denoPath}" and the policy`,
         );
       }
-      const endpoint = createStdioEndpoint(conn.readable, conn.writable);
-      return new Host({ key, needs, memoryMb, child, endpoint, dir });
+      // Frames are written straight to the socket: one write per message. A listener that
+      // throws here is a bug of this file: it must not become an uncaught error in the
+      // embedding process, so the host is stopped and its calls fail with that error.
+      const started: { host?: Host } = {};
+      const endpoint = createStdioEndpoint(conn, conn, {
+        onListenerError: (error) => started.host?.fail(error),
+      });
+      // The host read its import map at start-up and the socket is connected: the files are
+      // no longer needed, so closing has nothing left to remove.
+      void removeDir(dir);
+      const host = new Host({
+        key,
+        needs,
+        memoryMb,
+        child,
+        endpoint,
+        dir,
+        preloaded: (preload ?? []).map((item) => item.target.specifier),
+      });
+      started.host = host;
+      return host;
     } catch (error) {
       if (child === undefined) {
         await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -630,9 +780,10 @@ export function createSandboxExecutor(
   async function hostFor(
     target: StepTarget,
     callOptions: CallOptions,
+    preload?: HostConfig["preload"],
   ): Promise<Host> {
     const key = hostKey(callOptions);
-    const needs = needsOf(target, callOptions);
+    let needs = needsOf(target, callOptions);
     while (true) {
       if (closed) {
         throw new SandboxError("Cannot run a step: the executor is closed");
@@ -650,13 +801,17 @@ export function createSandboxExecutor(
       }
       if (current !== undefined) {
         // Dead, or it cannot read/import what this call needs: start a wider one.
+        needs = {
+          readRoots: new Set(needs.readRoots),
+          importHosts: new Set(needs.importHosts),
+        };
         for (const root of current.needs.readRoots) needs.readRoots.add(root);
         for (const name of current.needs.importHosts) {
           needs.importHosts.add(name);
         }
         retire(current);
       }
-      const promise = startHost(key, needs, callOptions);
+      const promise = startHost(key, needs, callOptions, preload);
       starting.set(key, promise);
       try {
         const host = await promise;
@@ -788,16 +943,22 @@ export function createSandboxExecutor(
     prepare(target, callOptions) {
       if (closed) return;
       void (async () => {
-        const host = await hostFor(target, callOptions);
-        if (isRemote(target.specifier)) {
-          await prefetch(target.specifier, callOptions, host);
-        }
-        if (isolation === "step") host.workersStarted++;
         const workerTarget: WorkerTarget = {
           reference: target.reference,
           specifier: target.specifier,
           permissions: callOptions.permissions,
         };
+        // A host started for this hint starts the worker itself, at once, while it connects
+        // (a remote module is fetched into the cache first, so it is prepared afterwards).
+        const preload = isRemote(target.specifier)
+          ? undefined
+          : [{ target: workerTarget, isolation }];
+        const host = await hostFor(target, callOptions, preload);
+        if (isolation === "step") host.workersStarted++;
+        if (host.takePreloaded(target.specifier)) return;
+        if (isRemote(target.specifier)) {
+          await prefetch(target.specifier, callOptions, host);
+        }
         await host.api.prepare(workerTarget, isolation);
       })().catch(() => {
         // A hint only: the call itself reports any failure.
@@ -822,6 +983,9 @@ export function createSandboxExecutor(
     },
     async close() {
       closed = true;
+      // Killed before the first await: a process that exits right after calling close() (the
+      // CLI) leaves no host behind even if it never resumes.
+      for (const host of [...hosts.values(), ...retired]) host.kill();
       await Promise.allSettled([...starting.values()]);
       const all = [...hosts.values(), ...retired];
       hosts.clear();

@@ -4,7 +4,8 @@
  * flags> --v8-flags=--max-old-space-size=<cap> host_main.ts <config JSON>` with a filtered
  * environment. It connects back to the parent over a private Unix socket (never stdio, which
  * every Worker can read and write without any permission), exposes {@linkcode HostApi} over
- * comlink, and runs each step call in a Web Worker whose `deno.permissions` sets every key.
+ * comlink, answers step calls on {@linkcode CALL_CHANNEL}, and runs each step call in a Web
+ * Worker whose `deno.permissions` sets every key.
  *
  * A memory bomb in a Worker takes this whole process down at the heap cap; the parent sees the
  * exit, fails the pending calls at once and starts a new host.
@@ -19,7 +20,7 @@ import { toWorkerPermissions } from "./policy.ts";
 import { createWorkerPool, type WorkerLease } from "./pool.ts";
 import { serializeError, type StepCall, type StepOutcome } from "./protocol.ts";
 import { createStdioEndpoint } from "./stdio_endpoint.ts";
-import type { RunRequest, WorkerApi, WorkerSignal } from "./worker_entry.ts";
+import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
 
 /** What the parent passes to a host as its only argument (JSON). */
 export interface HostConfig {
@@ -33,6 +34,8 @@ export interface HostConfig {
   poolIdleMs: number;
   /** A prepared (pre-spawned) worker that is not used within this time is ended, in ms. */
   preparedIdleMs: number;
+  /** Workers to start at once, before the first call asks (the CLI knows its first step). */
+  preload?: Array<{ target: WorkerTarget; isolation: "step" | "pool" }>;
 }
 
 /** Which module a worker is for, and with what permissions. */
@@ -40,6 +43,20 @@ export interface WorkerTarget {
   reference: string;
   specifier: string;
   permissions: Permissions;
+}
+
+/**
+ * The channel of the lean call path: the parent sends a {@linkcode StepCall}, the host answers
+ * with a {@linkcode CallAnswer}. comlink (channels 0 and 1) carries everything else; a call
+ * through comlink paid a UUID, a per-call listener and proxy bookkeeping on both sides, several
+ * times the cost of the message itself.
+ */
+export const CALL_CHANNEL = 2;
+
+/** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
+export interface CallAnswer {
+  id: number;
+  outcome: StepOutcome;
 }
 
 /** The host's API, exposed to the parent on channel 0. */
@@ -74,7 +91,8 @@ export interface ParentApi {
 
 interface WorkerHandle {
   readonly target: WorkerTarget;
-  readonly api: Comlink.Remote<WorkerApi>;
+  /** Sends one call envelope; the answer comes back through `onDone`. */
+  post(message: WorkerSignal): void;
   /** Resolves once the module loaded; rejects with the reason when the worker died first. */
   readonly ready: Promise<void>;
   /** Calls `listener` with the reason once the worker dies or is killed (at once if it has).
@@ -85,6 +103,8 @@ interface WorkerHandle {
   kill(reason: unknown): void;
 }
 
+// Most prepared (spare) workers a host keeps at once.
+const MAX_PREPARED = 4;
 const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
 
 function workerKey(target: WorkerTarget): string {
@@ -102,10 +122,14 @@ function entrySource(comlinkUrl: string, specifier: string): string {
 // Connects to the parent, serves calls until the connection closes, then ends every worker.
 // createSandboxExecutor() starts it as: deno run ... host_main.ts '{"socket":"/tmp/x/s",...}'
 async function runHost(config: HostConfig): Promise<void> {
-  const comlink: typeof Comlink = await import(config.comlinkUrl);
-  const conn = await Deno.connect({ transport: "unix", path: config.socket });
-  const endpoint = createStdioEndpoint(conn.readable, conn.writable);
-  const parent = comlink.wrap<ParentApi>(endpoint.channel(1));
+  // Loading comlink, connecting and starting the preloaded workers overlap.
+  const comlinkLoading: Promise<typeof Comlink> = import(config.comlinkUrl);
+  const connecting = Deno.connect({ transport: "unix", path: config.socket });
+  comlinkLoading.catch(() => {});
+  connecting.catch(() => {});
+  // Set once connected; built-in output is the only use before that could matter, and no call
+  // arrives before the connection exists.
+  const parent: { api?: Comlink.Remote<ParentApi> } = {};
   const live = new Set<WorkerHandle>();
   const cancels = new Map<number, (reason: unknown) => void>();
   const prepared = new Map<
@@ -113,6 +137,12 @@ async function runHost(config: HostConfig): Promise<void> {
     { handle: WorkerHandle; timer: ReturnType<typeof setTimeout> }
   >();
   let startedWorkers = 0;
+  // Answers of the lean call path, by call id, while their worker runs them.
+  const waiting = new Map<number, (outcome: StepOutcome) => void>();
+  const writers = new Map<
+    number,
+    (stream: "stdout" | "stderr", text: string) => void
+  >();
 
   function spawn(target: WorkerTarget): WorkerHandle {
     const source = entrySource(config.comlinkUrl, target.specifier);
@@ -147,10 +177,11 @@ async function runHost(config: HostConfig): Promise<void> {
       failReady = reject;
     });
     ready.catch(() => {});
-    const api = comlink.wrap<WorkerApi>(worker);
     const handle: WorkerHandle = {
       target,
-      api,
+      post(message) {
+        worker.postMessage(message);
+      },
       ready,
       onDeath(listener) {
         if (isDead) {
@@ -168,13 +199,6 @@ async function runHost(config: HostConfig): Promise<void> {
         isDead = true;
         deathReason = reason;
         worker.terminate();
-        // comlink's FinalizationRegistry holds the Worker (the proxy's endpoint) strongly and
-        // the Worker's listeners lead back to this handle: release, or every handle leaks.
-        try {
-          api[comlink.releaseProxy]();
-        } catch {
-          // Already released.
-        }
         live.delete(handle);
         failReady(reason);
         for (const listener of deathListeners) listener(reason);
@@ -184,7 +208,11 @@ async function runHost(config: HostConfig): Promise<void> {
     live.add(handle);
     worker.addEventListener("message", (event: MessageEvent) => {
       const signal = event.data as WorkerSignal | undefined;
-      if (signal?.stepbox === "ready") {
+      if (signal?.stepbox === "done") {
+        waiting.get(signal.id)?.(signal.outcome);
+      } else if (signal?.stepbox === "write") {
+        writers.get(signal.id)?.(signal.stream, signal.text);
+      } else if (signal?.stepbox === "ready") {
         isReady = true;
         markReady();
       } else if (signal?.stepbox === "exit") {
@@ -197,8 +225,9 @@ async function runHost(config: HostConfig): Promise<void> {
       }
     });
     worker.addEventListener("error", (event: ErrorEvent) => {
+      // Handled here: without this Deno also prints "error: Uncaught (in worker ...)".
       event.preventDefault();
-      const detail = event.message ?? String(event.error);
+      const detail = oneLine(event.message ?? String(event.error));
       handle.kill(
         isReady
           ? new SandboxError(
@@ -206,7 +235,7 @@ async function runHost(config: HostConfig): Promise<void> {
             { moduleUrl: target.specifier },
           )
           : new SandboxError(
-            `Cannot load "${target.specifier}" for "${target.reference}": ${detail}; check that the module exists, parses, and that its imports are in the run's import map`,
+            `Cannot load "${target.specifier}" for step "${target.reference}": ${detail}; check that the module exists, parses, and that its imports are in the run's import map`,
             { moduleUrl: target.specifier },
           ),
       );
@@ -227,7 +256,7 @@ async function runHost(config: HostConfig): Promise<void> {
     failed.catch(() => {});
     return {
       target,
-      api: undefined as unknown as Comlink.Remote<WorkerApi>,
+      post() {},
       ready: failed,
       onDeath(listener) {
         listener(reason);
@@ -278,26 +307,31 @@ async function runHost(config: HostConfig): Promise<void> {
       inputs: call.inputs,
     };
     if (call.context !== undefined) request.context = call.context;
-    const write = call.builtin
-      ? comlink.proxy((stream: "stdout" | "stderr", text: string) => {
-        void parent.output(call.id, stream, text);
-      })
-      : undefined;
+    if (call.builtin) {
+      // Posted in order before the answer, on the same socket: the parent sees the output
+      // before the result without waiting for acknowledgements.
+      writers.set(call.id, (stream, text) => {
+        void parent.api?.output(call.id, stream, text);
+      });
+    }
     let unsubscribe = () => {};
-    const died = new Promise<StepOutcome>((resolve) => {
-      unsubscribe = handle.onDeath((reason) =>
-        resolve({ ok: false, error: serializeError(reason) })
-      );
-    });
     try {
       // Rejects with the reason when the worker died before it loaded its module.
       await handle.ready;
-      return await Promise.race([handle.api.run(request, write), died]);
+      return await new Promise<StepOutcome>((resolve) => {
+        waiting.set(call.id, resolve);
+        unsubscribe = handle.onDeath((reason) =>
+          resolve({ ok: false, error: serializeError(reason) })
+        );
+        handle.post({ stepbox: "run", id: call.id, request });
+      });
     } catch (error) {
-      // The worker could not load its module, or comlink could not clone the answer.
+      // The worker could not load its module, or the request could not be cloned.
       return { ok: false, error: serializeError(error) };
     } finally {
       unsubscribe();
+      waiting.delete(call.id);
+      writers.delete(call.id);
     }
   }
 
@@ -319,12 +353,39 @@ async function runHost(config: HostConfig): Promise<void> {
     }
     const key = workerKey(target);
     if (prepared.has(key)) return;
+    if (prepared.size >= MAX_PREPARED) {
+      // Bounded: a long run of different steps must not leave a spare behind each one.
+      const [oldestKey, oldest] = prepared.entries().next().value!;
+      prepared.delete(oldestKey);
+      clearTimeout(oldest.timer);
+      oldest.handle.kill(new Error("unused"));
+    }
     const handle = spawn(target);
     const timer = setTimeout(() => {
       prepared.delete(key);
       handle.kill(new Error("unused"));
     }, config.preparedIdleMs);
     prepared.set(key, { handle, timer });
+  }
+
+  // Targets whose spare (prepared) worker is started after the current call answers.
+  const spareAfter = new Set<WorkerTarget>();
+  const called = new Set<string>();
+  function calledBefore(target: WorkerTarget): boolean {
+    const key = workerKey(target);
+    if (called.has(key)) return true;
+    if (called.size >= 1024) called.clear();
+    called.add(key);
+    return false;
+  }
+  function startSpares(): void {
+    if (spareAfter.size === 0) return;
+    const targets = [...spareAfter];
+    spareAfter.clear();
+    for (const target of targets) {
+      deferred.push(() => prepareNow(target, "step"));
+    }
+    flushDeferred();
   }
 
   const api: HostApi = {
@@ -363,6 +424,11 @@ async function runHost(config: HostConfig): Promise<void> {
           lease.release({ reset: !outcome.ok || handle.isDead });
         } else {
           handle.kill(new Error("done"));
+          // The next call of this step (a loop, a service calling it again) finds its fresh
+          // worker already loading. Spawned once this answer is out (new Worker() blocks this
+          // thread for milliseconds), only after a success (a failed load would fail again),
+          // and only for a step called before: a one-off step (a CLI run) wastes no worker.
+          if (outcome.ok && calledBefore(target)) spareAfter.add(target);
         }
         return outcome;
       } finally {
@@ -391,7 +457,37 @@ async function runHost(config: HostConfig): Promise<void> {
     },
   };
 
+  for (const { target, isolation } of config.preload ?? []) {
+    prepareNow(target, isolation);
+  }
+  const comlink = await comlinkLoading;
+  const conn = await connecting;
+  // Frames are written straight to the socket: one write per message.
+  const endpoint = createStdioEndpoint(conn, conn);
+  parent.api = comlink.wrap<ParentApi>(endpoint.channel(1));
   comlink.expose(api, endpoint.channel(0));
+  const calls = endpoint.channel(CALL_CHANNEL);
+  calls.addEventListener("message", (event) => {
+    const call = (event as MessageEvent).data as StepCall;
+    void api.call(call).catch((error): StepOutcome => ({
+      ok: false,
+      error: serializeError(error),
+    })).then((outcome) => {
+      const answer: CallAnswer = { id: call.id, outcome };
+      try {
+        calls.postMessage(answer);
+      } catch (error) {
+        // An answer the frames cannot carry: say so instead of leaving the call pending.
+        calls.postMessage(
+          {
+            id: call.id,
+            outcome: { ok: false, error: serializeError(error) },
+          } satisfies CallAnswer,
+        );
+      }
+      startSpares();
+    });
+  });
   await endpoint.closed;
   pool.close();
   for (const { handle, timer } of prepared.values()) {
@@ -404,6 +500,22 @@ async function runHost(config: HostConfig): Promise<void> {
   } catch {
     // Already closed by the parent.
   }
+}
+
+// A worker's error as one clean line: the first line without Deno's "Uncaught (in worker ...)"
+// prefix, colours and the generated entry's stack line, plus where in the step module it
+// happened (a syntax error's file:line:column) when Deno says so.
+function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex -- Deno colours its error output
+  const plain = text.replace(/\u001b\[[0-9;]*m/g, "");
+  const lines = plain.split("\n").map((line) => line.trim());
+  const first = (lines.find((line) => line !== "") ?? plain)
+    .replace(/^Uncaught (\(in worker [^)]*\) )?/, "")
+    .replace(/\s+at data:\S*$/, "").trim().replace(/\.$/, "");
+  const where = lines.find((line) => /^at (file|https?):/.test(line));
+  return where === undefined || first.includes(where.slice(3))
+    ? first
+    : `${first} (${where})`;
 }
 
 if (import.meta.main) {

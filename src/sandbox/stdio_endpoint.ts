@@ -23,6 +23,30 @@ export interface StdioEndpoint extends AsyncDisposable {
   readonly isClosed: boolean;
   /** Stops reading and closes the outgoing stream. */
   close(): Promise<void>;
+  /** Why the incoming stream ended, when it was not a clean end (a broken stream or an
+   * undecodable frame); `undefined` while open or after a clean end. */
+  readonly error: unknown;
+}
+
+/** A byte source read directly, such as a `Deno.Conn`. */
+export interface ByteReader {
+  read(into: Uint8Array): Promise<number | null>;
+  /** Ends the source (and, for a socket, the connection): called by `close()`. */
+  close?(): void;
+}
+
+/** A byte sink written directly, such as a `Deno.Conn`: `write` may take only part of the bytes. */
+export interface ByteWriter {
+  write(bytes: Uint8Array): Promise<number>;
+  /** Ends the outgoing direction (a socket's half-close). */
+  closeWrite?(): Promise<void> | void;
+}
+
+/** Options of {@linkcode createStdioEndpoint}. */
+export interface StdioEndpointOptions {
+  /** Receives an error thrown by a message listener. Reading goes on either way: a listener's
+   * bug must not end the connection. @default reportError (an uncaught error, as EventTarget) */
+  onListenerError?: (error: unknown) => void;
 }
 
 type Listener = EventListenerOrEventListenerObject;
@@ -38,8 +62,12 @@ const SCRATCH = 64 * 1024;
  * A message that cannot be serialized throws from `postMessage`; a frame that cannot be
  * decoded ends the stream, since framing is then lost.
  *
+ * Frames go out through `output`: a `WritableStream`, or a {@linkcode ByteWriter} such as the
+ * socket itself, written directly (one `write` per frame, no stream machinery per message).
+ *
  * @param input The incoming bytes (e.g. a socket's `readable`).
- * @param output The outgoing bytes (e.g. a socket's `writable`).
+ * @param output The outgoing bytes (e.g. a socket's `writable`, or the socket).
+ * @param options What to do with an error thrown by a listener.
  * @returns The endpoint; close it (or `await using` it) when done.
  *
  * @example Two ends of a pipe
@@ -58,19 +86,30 @@ const SCRATCH = 64 * 1024;
  * ```
  */
 export function createStdioEndpoint(
-  input: ReadableStream<Uint8Array>,
-  output: WritableStream<Uint8Array>,
+  input: ReadableStream<Uint8Array> | ByteReader,
+  output: WritableStream<Uint8Array> | ByteWriter,
+  options: StdioEndpointOptions = {},
 ): StdioEndpoint {
   const listeners = new Map<number, Set<Listener>>();
+  const onListenerError = options.onListenerError ?? defaultListenerError;
   let isClosed = false;
   let writeFailed = false;
+  let endError: unknown;
 
   // Reading: the stream's chunks are copied into the buffer the frame parser asks to fill.
-  const streamReader = input.getReader();
+  const streamReader = input instanceof ReadableStream
+    ? input.getReader()
+    : undefined;
+  const directReader = input instanceof ReadableStream ? undefined : input;
   let leftover: Uint8Array | undefined;
+  let readerDone = false;
   async function readInto(view: Uint8Array): Promise<number | null> {
+    if (directReader !== undefined) {
+      if (readerDone) return null;
+      return await directReader.read(view);
+    }
     if (leftover === undefined || leftover.length === 0) {
-      const { value, done } = await streamReader.read();
+      const { value, done } = await streamReader!.read();
       if (done) return null;
       leftover = value;
     }
@@ -80,10 +119,35 @@ export function createStdioEndpoint(
     return take;
   }
 
-  // Writing: the writer queues frames in order.
-  const streamWriter = output.getWriter();
+  // Writing: frames go out in order, through the stream's writer or straight to the socket.
+  const streamWriter = output instanceof WritableStream
+    ? output.getWriter()
+    : undefined;
+  const direct = output instanceof WritableStream ? undefined : output;
+  const queue: Uint8Array[] = [];
+  let flushing: Promise<void> | undefined;
+  async function flush(writer: ByteWriter): Promise<void> {
+    try {
+      while (queue.length > 0) {
+        let frame = queue.shift()!;
+        while (frame.length > 0) {
+          frame = frame.subarray(await writer.write(frame));
+        }
+      }
+    } catch {
+      writeFailed = true;
+      queue.length = 0;
+    } finally {
+      flushing = undefined;
+    }
+  }
   function send(frame: Uint8Array): void {
-    streamWriter.write(frame).catch(() => writeFailed = true);
+    if (direct !== undefined) {
+      queue.push(frame);
+      flushing ??= flush(direct);
+      return;
+    }
+    streamWriter!.write(frame).catch(() => writeFailed = true);
   }
 
   function dispatch(channel: number, data: unknown): void {
@@ -91,8 +155,14 @@ export function createStdioEndpoint(
     if (set === undefined) return;
     const event = { data } as MessageEvent;
     for (const listener of set) {
-      if (typeof listener === "function") listener(event);
-      else listener.handleEvent(event);
+      // As EventTarget does: a throwing listener is reported, the others still run, and the
+      // stream goes on (swallowing it here once ended a host mid-run with status 0).
+      try {
+        if (typeof listener === "function") listener(event);
+        else listener.handleEvent(event);
+      } catch (error) {
+        onListenerError(error);
+      }
     }
   }
 
@@ -150,11 +220,12 @@ export function createStdioEndpoint(
           }
         }
       }
-    } catch {
-      // A broken stream or an undecodable frame: the connection is over either way.
+    } catch (error) {
+      // A broken stream or an undecodable frame: the connection is over either way; keep why.
+      if (!readerDone) endError = error;
     } finally {
       isClosed = true;
-      streamReader.releaseLock();
+      streamReader?.releaseLock();
     }
   }
 
@@ -191,8 +262,25 @@ export function createStdioEndpoint(
   }
 
   async function close(): Promise<void> {
-    await streamReader.cancel().catch(() => {});
-    await streamWriter.close().catch(() => {});
+    await streamReader?.cancel().catch(() => {});
+    if (streamWriter !== undefined) {
+      await streamWriter.close().catch(() => {});
+    } else {
+      await flushing;
+      try {
+        await direct?.closeWrite?.();
+      } catch {
+        // Already closed by the peer.
+      }
+    }
+    if (directReader !== undefined && !readerDone) {
+      readerDone = true;
+      try {
+        directReader.close?.();
+      } catch {
+        // Already closed.
+      }
+    }
     await closed;
   }
 
@@ -202,9 +290,21 @@ export function createStdioEndpoint(
     get isClosed() {
       return isClosed;
     },
+    get error() {
+      return endError;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+function defaultListenerError(error: unknown): void {
+  const report = (globalThis as { reportError?: (error: unknown) => void })
+    .reportError;
+  if (typeof report === "function") report(error);
+  else {setTimeout(() => {
+      throw error;
+    }, 0);}
 }
 
 // --- Message codec -------------------------------------------------------------------------
@@ -239,8 +339,9 @@ function isPlainJson(value: unknown, seen: Set<object>): boolean {
       return false;
   }
   if (value === null) return true;
-  if (seen.has(value)) return false;
+  const before = seen.size;
   seen.add(value);
+  if (seen.size === before) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       if (!(i in value) || !isPlainJson(value[i], seen)) return false;

@@ -54,10 +54,21 @@ export interface WorkerApi {
   ): Promise<StepOutcome>;
 }
 
-/** The message a Worker posts (outside comlink) when it is ready or about to close itself. */
+/**
+ * The plain messages between a host and a Worker, outside comlink: the Worker announces it is
+ * ready or about to close itself; a call travels as one `run` envelope and is answered by one
+ * `done` envelope, with a built-in's live output as `write` messages before it.
+ *
+ * Why not comlink for the call: each comlink call makes a UUID, a per-call listener and a
+ * wire-value wrapping on both sides, which cost a warm (`pool`) step several times the bare
+ * message round trip. comlink stays exposed ({@linkcode WorkerApi}) for anything beyond the call.
+ */
 export type WorkerSignal =
   | { stepbox: "ready" }
-  | { stepbox: "exit"; how: string };
+  | { stepbox: "exit"; how: string }
+  | { stepbox: "run"; id: number; request: RunRequest }
+  | { stepbox: "done"; id: number; outcome: StepOutcome }
+  | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string };
 
 /** Options of {@linkcode serveStep}. */
 export interface ServeStepOptions {
@@ -110,6 +121,36 @@ export function serveStep(
     },
   };
   comlink.expose(api, endpoint);
+  // The lean path the host uses for every call (see WorkerSignal); comlink ignores these.
+  endpoint.addEventListener("message", (event) => {
+    const message = (event as MessageEvent).data as WorkerSignal | undefined;
+    if (message?.stepbox !== "run") return;
+    const { id, request } = message;
+    const write = request.builtin
+      ? (stream: "stdout" | "stderr", text: string) =>
+        endpoint.postMessage(
+          { stepbox: "write", id, stream, text } satisfies WorkerSignal,
+        )
+      : undefined;
+    void runStep(stepModule, options.specifier, request, write).then(
+      (outcome) => {
+        try {
+          endpoint.postMessage(
+            { stepbox: "done", id, outcome } satisfies WorkerSignal,
+          );
+        } catch (error) {
+          // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).
+          endpoint.postMessage(
+            {
+              stepbox: "done",
+              id,
+              outcome: { ok: false, error: serializeError(error) },
+            } satisfies WorkerSignal,
+          );
+        }
+      },
+    );
+  });
   endpoint.postMessage({ stepbox: "ready" } satisfies WorkerSignal);
 }
 

@@ -623,3 +623,19 @@ Deno.test("stepbox validate checks that every reference resolves", async () => {
     assertNoStack(bad);
   });
 });
+
+Deno.test("stepbox run names a step module that does not exist in one clean line, nothing leaked", async () => {
+  await withSandbox(async ({ cli, dir }) => {
+    await Deno.writeTextFile(
+      `${dir}/missing.yaml`,
+      "- ./nope.ts#f:\n    a: 1\n",
+    );
+    const result = await cli(["run", "missing.yaml"]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      /Cannot load "file:\/\/\/[^"]*\/nope\.ts" for step "\.\/nope\.ts#f": Module not found "[^"]*"; check that the module exists/,
+    );
+    assertNoStack(result);
+  });
+});

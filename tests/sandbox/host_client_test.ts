@@ -659,3 +659,72 @@ Deno.test("createSandboxExecutor() rejects an unknown isolation", () => {
       error instanceof TypeError && /"isolation"/.test(error.message),
   );
 });
+
+Deno.test("createSandboxExecutor() step: a missing module fails in one clean line and prints nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const specifier = new URL(`file://${dir}/nope.ts`).href;
+    const chunks: string[] = [];
+    await withExecutor(async (executor) => {
+      await assert.rejects(
+        executor.call(
+          {
+            reference: "./nope.ts#f",
+            specifier,
+            exportName: "f",
+            builtin: false,
+          },
+          {},
+          callOptions({ onOutput: (chunk) => void chunks.push(chunk.text) }),
+        ),
+        (error: Error) => {
+          assert.equal(error.name, "SandboxError");
+          assert.match(
+            error.message,
+            new RegExp(
+              `^Cannot load "${specifier}" for step "\\./nope\\.ts#f": Module not found "${specifier}"; check that the module exists`,
+            ),
+          );
+          assert.doesNotMatch(error.message, /\n|at data:|Uncaught/);
+          return true;
+        },
+      );
+    });
+    assert.doesNotMatch(chunks.join(""), /Uncaught|Module not found/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createSandboxExecutor() step: a repeated step gets a fresh spare worker, a one-off step none", async () => {
+  await withExecutor(async (executor) => {
+    const target = fixtureTarget("returns_object.ts", "returnsObject");
+    const live = async () => (await executor.stats()).hosts[0]?.liveWorkers;
+    await executor.call(target, { name: "a" }, callOptions());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await live(), 0);
+    await executor.call(target, { name: "b" }, callOptions());
+    for (let i = 0; i < 100 && await live() !== 1; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(await live(), 1);
+    const output = await executor.call(target, { name: "c" }, callOptions());
+    assert.equal((output as { greeting: string }).greeting, "hello c");
+  });
+});
+
+Deno.test("createSandboxExecutor() step: prepare() on a new host starts the worker with the host", async () => {
+  await withExecutor(async (executor) => {
+    const target = fixtureTarget("returns_object.ts", "returnsObject");
+    executor.prepare!(target, callOptions());
+    const output = await executor.call(
+      target,
+      { name: "early" },
+      callOptions(),
+    );
+    assert.equal((output as { greeting: string }).greeting, "hello early");
+    const stats = await executor.stats();
+    assert.equal(stats.hosts.length, 1);
+    assert.equal(stats.hosts[0]?.startedWorkers, 1);
+  });
+});

@@ -184,3 +184,67 @@ Deno.test("createStdioEndpoint() carries what postMessage carries", async () => 
     await b.close();
   }
 });
+
+Deno.test("createStdioEndpoint() reads and writes a socket directly, large frames included", async () => {
+  const dir = await Deno.makeTempDir();
+  const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
+  try {
+    const [client, server] = await Promise.all([
+      Deno.connect({ transport: "unix", path: `${dir}/s` }),
+      listener.accept(),
+    ]);
+    const a = createStdioEndpoint(client, client);
+    const b = createStdioEndpoint(server, server);
+    try {
+      comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
+      const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
+        a.channel(0),
+      );
+      const text = "q".repeat(2_000_000);
+      const calls = Array.from({ length: 20 }, (_, i) => remote.echo({ i }));
+      assert.deepEqual(await remote.echo({ text }), { text });
+      assert.deepEqual(
+        await Promise.all(calls),
+        Array.from({ length: 20 }, (_, i) => ({ i })),
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+    assert.equal(a.error, undefined);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createStdioEndpoint() reports a throwing listener and keeps reading", async () => {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  const reported: unknown[] = [];
+  const a = createStdioEndpoint(bToA.readable, aToB.writable);
+  const b = createStdioEndpoint(aToB.readable, bToA.writable, {
+    onListenerError: (error) => reported.push(error),
+  });
+  try {
+    const received: unknown[] = [];
+    const done = new Promise<void>((resolve) => {
+      b.channel(0).addEventListener("message", (event) => {
+        const data = (event as MessageEvent).data as { n: number };
+        if (data.n === 1) throw new Error("listener bug");
+        received.push(data.n);
+        if (data.n === 2) resolve();
+      });
+    });
+    a.channel(0).postMessage({ n: 1 });
+    a.channel(0).postMessage({ n: 2 });
+    await done;
+    assert.deepEqual(received, [2]);
+    assert.equal(reported.length, 1);
+    assert.equal((reported[0] as Error).message, "listener bug");
+    assert.equal(b.isClosed, false);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

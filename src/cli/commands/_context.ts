@@ -20,4 +20,7 @@ export interface CommandContext {
   readStdin(): Promise<string>;
   /** Cancels a run (Ctrl-C). */
   signal?: AbortSignal;
+  /** The process exits right after the command: sandbox hosts are killed without waiting for
+   * them to be gone (they also end by themselves once the process's socket closes). */
+  exitsAfter?: boolean;
 }

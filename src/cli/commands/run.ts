@@ -25,6 +25,7 @@ import { Reporter } from "../report.ts";
 import type { CommandContext } from "./_context.ts";
 import { chooseValues, findStepFile, sandboxEnv } from "./_shared.ts";
 import { describeSteps } from "./_dry_run.ts";
+import { warmFirstStep } from "./_warm.ts";
 
 /** One list of steps to run: a section of a prefect.yaml file, or the whole list file. */
 interface Part {
@@ -62,6 +63,12 @@ export async function runCommand(
   context: CommandContext,
 ): Promise<number> {
   const { cwd, env } = context;
+  // The sandbox's modules load while the step file is read: nothing starts until a call or a
+  // hint, so an executor left unused (a bad file) holds nothing.
+  const executorLoading = options.dryRun
+    ? undefined
+    : createExecutor(options.isolation ?? "step");
+  executorLoading?.catch(() => {});
   const name = await findStepFile(options.file, cwd, "run");
   const file = await loadStepFile(name, { cwd, displayName: name });
   const parts = selectParts(file, options.section);
@@ -165,17 +172,21 @@ export async function runCommand(
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       ...(context.signal !== undefined ? { signal: context.signal } : {}),
     };
-    // One executor for every section, so build, push and pull share warm sandbox hosts.
-    const executor = parts.length > 1
-      ? await createExecutor(options.isolation ?? "step")
-      : undefined;
+    // One executor for every section, so build, push and pull share warm sandbox hosts; it is
+    // told the first step at once, so its sandbox host and worker start while the run sets up.
+    const executor = await (executorLoading ??
+      createExecutor(options.isolation ?? "step"));
+    const firstPart = parts.find((part) => part.steps.length > 0);
+    if (firstPart !== undefined) {
+      warmFirstStep(executor, firstPart.steps, runOptions);
+    }
     let outputs = upstreamOutputs;
     try {
       for (const part of parts) {
         try {
           outputs = await runSteps(part.steps, {
             ...runOptions,
-            ...(executor !== undefined ? { executor } : {}),
+            executor,
             upstreamOutputs: outputs,
             onEvent: (event) =>
               reporter.event(
@@ -189,7 +200,11 @@ export async function runCommand(
         }
       }
     } finally {
-      await executor?.close();
+      // close() kills the hosts at once; waiting for them to be gone only matters to a caller
+      // that goes on living (tests, embedding), not to a process about to exit.
+      const closing = executor.close();
+      if (context.exitsAfter !== true) await closing;
+      else closing.catch(() => {});
     }
     reporter.outputs(outputs);
     return 0;
