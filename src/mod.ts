@@ -1,6 +1,28 @@
 /**
  * stepbox: run YAML-defined steps, each in its own permission-restricted worker.
  *
+ * A step names an exported function of an ES module and the inputs to call it with.
+ * {@linkcode runSteps} resolves each step's `{{ }}` placeholders (earlier outputs, variables,
+ * blocks, environment), calls the function through an executor (`step`: a fresh sandboxed
+ * worker per call, the default; `pool`: warm workers; `inline`: in-process, opt-in) and
+ * merges the outputs for the steps that follow.
+ *
+ * @example Run two steps, the second templated on the first
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createInlineExecutor, runSteps } from "./mod.ts";
+ *
+ * await using executor = createInlineExecutor();
+ * const outputs = await runSteps(
+ *   [
+ *     { "./steps/hello.ts#greet": { id: "hello", name: "Ada" } },
+ *     { "./steps/hello.ts#shout": { text: "{{ hello.greeting }}" } },
+ *   ],
+ *   { baseUrl: new URL("../examples/", import.meta.url), executor },
+ * );
+ * assert.equal(outputs.shouted, "HELLO, ADA!");
+ * ```
+ *
  * @module
  */
 
@@ -67,3 +89,42 @@ export {
   type Runtime,
 } from "./sandbox/select.ts";
 export type { BuiltinStep } from "./steps/mod.ts";
+export {
+  parseStepFile,
+  type ParseStepFileOptions,
+  SECTION_NAMES,
+  type SectionName,
+  type StepFile,
+  type StepLocation,
+} from "./core/parse_step_file.ts";
+export {
+  type LoadedStepFile,
+  loadStepFile,
+  type LoadStepFileOptions,
+} from "./io/load_step_file.ts";
+export {
+  readImportMap,
+  type ReadImportMapOptions,
+  readProjectImports,
+} from "./io/read_import_map.ts";
+export {
+  FileStore,
+  type FileStoreLocationOptions,
+  type StoredBlock,
+  type StoredVariable,
+} from "./values/file_store.ts";
+export {
+  PrefectClient,
+  type PrefectClientOptions,
+} from "./values/prefect_client.ts";
+export {
+  createSandboxExecutor,
+  type SandboxExecutor,
+  type SandboxExecutorOptions,
+  type SandboxStats,
+} from "./sandbox/host_client.ts";
+export {
+  BUILTIN_PREFIXES,
+  BUILTIN_STEPS,
+  findBuiltinStep,
+} from "./steps/mod.ts";
