@@ -33,6 +33,7 @@ import {
   type ValueCache,
 } from "./resolve_values.ts";
 import { findBuiltinTarget, resolveStepReference } from "./step_reference.ts";
+import { inspectInputShape } from "./_input_shape.ts";
 
 /** Options of {@linkcode runStep}: the run options plus the step's position. */
 export interface RunStepOptions extends RunOptions {
@@ -309,8 +310,11 @@ async function executePlan(
       cache: state.cache,
       ...(options.warn === undefined ? {} : { warn: options.warn }),
     };
+    // Inputs without any placeholder resolve to themselves: one quick walk (the caller may
+    // have changed them since validation) instead of the substituting one.
+    const shape = inspectInputShape(parsed.inputs);
     // Shares what did not change with the step's inputs: the executor copies what it gets.
-    let inputs = await withSignal(
+    let inputs = shape.plain ? parsed.inputs : await withSignal(
       resolveStepInputs(parsed.inputs, resolveOptions),
       options.signal,
     ) as Record<string, unknown>;
@@ -318,6 +322,10 @@ async function executePlan(
       inputs = await withSignal(fillBlockData(inputs, state), options.signal);
     }
     const call = callOptions(plan, state);
+    // The walk above found plain JSON data, and these are still those very inputs.
+    if (shape.plain && shape.json && inputs === parsed.inputs) {
+      call.jsonSafeInputs = true;
+    }
     const retries = parsed.retries ?? 0;
     let output: unknown;
     for (let attempt = 0;; attempt++) {

@@ -43,7 +43,9 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
  * strings, finite numbers, booleans, null) and large, the value itself otherwise.
  *
  * @param value The value to send.
- * @param options `threshold`: the estimated JSON size from which text is used.
+ * @param options `threshold`: the estimated JSON size from which text is used; `jsonSafe`: the
+ *   caller has already checked that `value` is JSON-safe (no shared object either), so no walk
+ *   is needed to decide.
  * @returns The payload to send.
  *
  * @example Small values stay values, large JSON-safe ones become text
@@ -53,13 +55,25 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
  * assert.deepEqual(encodePayload({ a: 1 }), { kind: "clone", value: { a: 1 } });
  * assert.equal(encodePayload({ a: "x".repeat(20000) }).kind, "json");
  * assert.equal(encodePayload({ when: new Date(0), a: "x".repeat(20000) }).kind, "clone");
+ * assert.equal(encodePayload({ a: "x".repeat(20000) }, { jsonSafe: true }).kind, "json");
+ * assert.equal(encodePayload({ a: 1 }, { jsonSafe: true }).kind, "clone");
  * ```
  */
 export function encodePayload(
   value: unknown,
-  options: { threshold?: number } = {},
+  options: { threshold?: number; jsonSafe?: boolean } = {},
 ): Payload {
   const threshold = options.threshold ?? JSON_PAYLOAD_THRESHOLD;
+  if (options.jsonSafe === true) {
+    try {
+      // The text's length stands in for the estimate: small values stay values, as below.
+      const text = JSON.stringify(value);
+      if (text.length >= threshold) return { kind: "json", text };
+      return { kind: "clone", value };
+    } catch {
+      // Nesting too deep for JSON: decide as for any value.
+    }
+  }
   let size = -1;
   try {
     size = jsonSize(value, new Set());

@@ -29,6 +29,12 @@ export interface CallOptions {
   env: Record<string, string>;
   /** Receives live output of the step. */
   onOutput?: (chunk: OutputChunk) => void;
+  /**
+   * Set when the caller already knows `inputs` are plain JSON data (plain objects and arrays,
+   * strings, finite numbers, booleans, null, no object reached twice), so that the executor may
+   * send them as JSON text without checking them again. Absent: the executor decides itself.
+   */
+  jsonSafeInputs?: boolean;
   /** The ceiling and sandbox settings the host must run under. */
   policy: {
     allow: Permissions;

@@ -884,7 +884,9 @@ export function createSandboxExecutor(
     toWorkerPermissions(callOptions.permissions);
     hostPermissionFlags(callOptions.policy.allow);
     checkImportGrant(target, callOptions);
-    const payload = encodePayload(inputs);
+    const payload = encodePayload(inputs, {
+      jsonSafe: callOptions.jsonSafeInputs === true,
+    });
     for (let attempt = 0;; attempt++) {
       const host = await hostFor(target, callOptions);
       callOptions.signal?.throwIfAborted();

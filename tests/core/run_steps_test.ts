@@ -636,3 +636,23 @@ Deno.test("runSteps() resolves a step whose inputs the caller changed after vali
   );
   assert.deepEqual(outputs.two, { nested: ["a", "eu"] });
 });
+
+Deno.test("runSteps() tells the executor when the inputs are plain JSON data", async () => {
+  const recorded = recording();
+  const shared = { k: 1 };
+  await runSteps(
+    [
+      { "t.echo": { list: [1, "a", { b: null }] } },
+      { "t.echo": { a: shared, b: shared } },
+      { "t.echo": { n: Number.NaN } },
+      { "t.echo": { x: "{{ missing }}" } },
+    ],
+    options(recorded),
+  );
+  assert.deepEqual(
+    recorded.calls.map((call) => call.options.jsonSafeInputs === true),
+    [true, false, false, false],
+  );
+  // Inputs with no placeholder are handed over as they are, not copied.
+  assert.equal(recorded.calls[1]?.inputs.a, shared);
+});
