@@ -11,6 +11,7 @@ import type {
   PermissionValue,
 } from "../types.ts";
 import type { SectionName } from "../core/parse_step_file.ts";
+import { PERMISSION_NAMES } from "../types.ts";
 
 /** `stepbox run` */
 export interface RunCliOptions {
@@ -119,17 +120,6 @@ const PERMISSION_FLAGS: Record<string, PermissionName> = {
   "--allow-ffi": "ffi",
   "--allow-import": "import",
 };
-
-const ALL_PERMISSIONS: readonly PermissionName[] = [
-  "read",
-  "write",
-  "net",
-  "env",
-  "run",
-  "sys",
-  "ffi",
-  "import",
-];
 
 /**
  * Parses the arguments after the program name.
@@ -283,7 +273,9 @@ function parseRun(args: readonly string[]): CliOptions {
       case "--allow-all":
       case "-A":
         if (inline !== undefined) unknownFlag(arg, "run");
-        allow = Object.fromEntries(ALL_PERMISSIONS.map((kind) => [kind, true]));
+        allow = Object.fromEntries(
+          PERMISSION_NAMES.map((kind) => [kind, true]),
+        );
         break;
       case "--set": {
         const pair = reader.value(flag, inline);
