@@ -36,6 +36,8 @@ export interface RunCliOptions {
   events?: string;
   /** `--dry-run`: describe the steps, run nothing. */
   dryRun: boolean;
+  /** `--allow-unenforced`: run steps that request permissions on an executor that cannot enforce them. */
+  allowUnenforced?: boolean;
 }
 
 /** `stepbox validate` */
@@ -345,6 +347,10 @@ function parseRun(args: readonly string[]): CliOptions {
       case "--dry-run":
         if (inline !== undefined) unknownFlag(arg, "run");
         out.dryRun = true;
+        break;
+      case "--allow-unenforced":
+        if (inline !== undefined) unknownFlag(arg, "run");
+        out.allowUnenforced = true;
         break;
       default:
         unknownFlag(flag, "run");

@@ -60,6 +60,8 @@ Options:
   --allow-ffi[=PATHS]
   --allow-import[=HOSTS]
   -A, --allow-all             Allow every permission
+  --allow-unenforced          With --isolation inline: run steps that request
+                              permissions although nothing can enforce them
   --timeout SECONDS           Default timeout of a step without its own "timeout"
   --events FILE               Write step events as JSON Lines
   --dry-run                   Print each step's reference, module, permissions and

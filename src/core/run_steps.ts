@@ -158,7 +158,7 @@ function checkEnforceable(plan: Plan, executor: Executor, options: RunOptions) {
   throw new PolicyError(
     `Cannot run step ${plan.parsed.index} "${plan.parsed.reference}": it is granted ${
       describeGrant(plan.grant)
-    }, but the "${executor.info.isolation}" executor cannot enforce permissions, so the step would run unconfined; use isolation "step" or "pool", or set policy.allowUnenforced to true to run it anyway`,
+    }, but the "${executor.info.isolation}" executor cannot enforce permissions, so the step would run unconfined; use isolation "step" or "pool", or set policy.allowUnenforced to true (CLI: --allow-unenforced) to run it anyway`,
   );
 }
 

@@ -272,3 +272,13 @@ Deno.test("parseArgs() keeps --set __proto__ an own key", () => {
   assert.equal(set.constructor, "y");
   assert.equal(({} as { x?: unknown }).x, undefined);
 });
+
+Deno.test("parseArgs() reads --allow-unenforced", () => {
+  const options = parseArgs(["run", "f.yaml", "--allow-unenforced"]);
+  assert.equal(options.command, "run");
+  assert.equal(
+    options.command === "run" ? options.allowUnenforced : undefined,
+    true,
+  );
+  assert.throws(() => parseArgs(["run", "--allow-unenforced=yes"]));
+});

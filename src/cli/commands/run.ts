@@ -160,7 +160,11 @@ export async function runCommand(
       baseUrl: file.baseUrl,
       values,
       env,
-      policy: { allow, env: sandboxEnv(env) },
+      policy: {
+        allow,
+        env: sandboxEnv(env),
+        ...(options.allowUnenforced === true ? { allowUnenforced: true } : {}),
+      },
       importMap,
       workingDirectory: cwd,
       onOutput: (chunk) => reporter.output(chunk),
