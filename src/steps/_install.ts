@@ -6,7 +6,67 @@
  */
 
 import type { StepContext } from "../types.ts";
-import { CommandFailedError, runCommand } from "./_command.ts";
+import {
+  CommandFailedError,
+  resolveDirectory,
+  runCommand,
+} from "./_command.ts";
+import { stepContext } from "./_context.ts";
+import { checkInputs, type InputSpec } from "./_inputs.ts";
+
+/** What {@linkcode prepareInstall} gives an install step. */
+export interface PreparedInstall {
+  /** The inputs, checked against the step's spec. */
+  checked: Record<string, unknown>;
+  /** The run's context (or one for the process, outside a run). */
+  context: StepContext;
+  /** The directory to install in, absolute. */
+  cwd: string;
+  /** Whether to stream output live (`stream_output`, default true). */
+  stream: boolean;
+}
+
+/**
+ * The common start of every install step: check the inputs, take the run's context and
+ * resolve `directory` against the run's working directory.
+ *
+ * @param step The step's name, used in messages.
+ * @param inputs The step's inputs.
+ * @param spec The inputs it accepts (`directory` and `stream_output` among them).
+ * @param context The run's context, if any.
+ * @returns The checked inputs, the context, the directory and whether to stream.
+ * @throws {TypeError} when an input is of the wrong type or the directory does not exist.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { prepareInstall } from "./_install.ts";
+ * const context = { workingDirectory: Deno.cwd(), env: {}, write() {} };
+ * const prepared = await prepareInstall("example", {}, { directory: "string", stream_output: "boolean" }, context);
+ * assert.equal(prepared.cwd, Deno.cwd());
+ * assert.equal(prepared.stream, true);
+ * ```
+ */
+export async function prepareInstall(
+  step: string,
+  inputs: unknown,
+  spec: InputSpec,
+  context?: StepContext,
+): Promise<PreparedInstall> {
+  const checked = checkInputs(step, inputs, spec);
+  const ctx = stepContext(context);
+  const cwd = await resolveDirectory(
+    step,
+    checked.directory as string | undefined,
+    ctx,
+  );
+  return {
+    checked,
+    context: ctx,
+    cwd,
+    stream: (checked.stream_output ?? true) as boolean,
+  };
+}
 
 /** Options of {@linkcode runInstall}. */
 export interface RunInstallOptions {

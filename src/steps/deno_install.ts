@@ -5,10 +5,7 @@
  */
 
 import type { StepContext } from "../types.ts";
-import { resolveDirectory } from "./_command.ts";
-import { stepContext } from "./_context.ts";
-import { checkInputs } from "./_inputs.ts";
-import { runInstall } from "./_install.ts";
+import { prepareInstall, runInstall } from "./_install.ts";
 
 const STEP = "deno_install";
 
@@ -58,21 +55,20 @@ export async function deno_install(
   inputs: DenoInstallInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const checked = checkInputs(STEP, inputs, {
-    directory: "string",
-    stream_output: "boolean",
-  });
-  const ctx = stepContext(context);
-  const cwd = await resolveDirectory(
+  const { checked, context: ctx, cwd, stream } = await prepareInstall(
     STEP,
-    checked.directory as string | undefined,
-    ctx,
+    inputs,
+    {
+      directory: "string",
+      stream_output: "boolean",
+    },
+    context,
   );
   return await runInstall(denoBinary(), {
     step: STEP,
     args: ["install"],
     cwd,
     context: ctx,
-    stream: (checked.stream_output ?? true) as boolean,
+    stream,
   });
 }

@@ -6,10 +6,7 @@
 
 import { join } from "node:path";
 import type { StepContext } from "../types.ts";
-import { resolveDirectory } from "./_command.ts";
-import { stepContext } from "./_context.ts";
-import { checkInputs } from "./_inputs.ts";
-import { runInstall } from "./_install.ts";
+import { prepareInstall, runInstall } from "./_install.ts";
 
 const STEP = "npm_install";
 
@@ -58,15 +55,14 @@ export async function npm_install(
   inputs: NpmInstallInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const checked = checkInputs(STEP, inputs, {
-    directory: "string",
-    stream_output: "boolean",
-  });
-  const ctx = stepContext(context);
-  const cwd = await resolveDirectory(
+  const { checked, context: ctx, cwd, stream } = await prepareInstall(
     STEP,
-    checked.directory as string | undefined,
-    ctx,
+    inputs,
+    {
+      directory: "string",
+      stream_output: "boolean",
+    },
+    context,
   );
   if (!(await isFile(join(cwd, "package.json")))) {
     throw new Error(
@@ -80,6 +76,6 @@ export async function npm_install(
     args: [locked ? "ci" : "install"],
     cwd,
     context: ctx,
-    stream: (checked.stream_output ?? true) as boolean,
+    stream,
   });
 }

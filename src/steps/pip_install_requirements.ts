@@ -7,10 +7,7 @@
 
 import { resolve } from "node:path";
 import type { StepContext } from "../types.ts";
-import { resolveDirectory } from "./_command.ts";
-import { stepContext } from "./_context.ts";
-import { checkInputs } from "./_inputs.ts";
-import { runInstall } from "./_install.ts";
+import { prepareInstall, runInstall } from "./_install.ts";
 
 const STEP = "pip_install_requirements";
 
@@ -51,16 +48,15 @@ export async function pip_install_requirements(
   inputs: PipInstallRequirementsInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const checked = checkInputs(STEP, inputs, {
-    directory: "string",
-    requirements_file: "string",
-    stream_output: "boolean",
-  });
-  const ctx = stepContext(context);
-  const cwd = await resolveDirectory(
+  const { checked, context: ctx, cwd, stream } = await prepareInstall(
     STEP,
-    checked.directory as string | undefined,
-    ctx,
+    inputs,
+    {
+      directory: "string",
+      requirements_file: "string",
+      stream_output: "boolean",
+    },
+    context,
   );
   const file = (checked.requirements_file ?? "requirements.txt") as string;
   try {
@@ -76,7 +72,7 @@ export async function pip_install_requirements(
       args: ["-m", "pip", "install", "-r", file],
       cwd,
       context: ctx,
-      stream: (checked.stream_output ?? true) as boolean,
+      stream,
     });
   } catch (error) {
     if (error instanceof Error && error.cause instanceof Deno.errors.NotFound) {
