@@ -1,6 +1,8 @@
 /**
- * One test per shared conformance vector, run with the inline executor. When the vectors are
- * not next to the repository, one ignored test says so (it never counts as passed).
+ * One test per shared conformance vector, run with the inline executor, and the vectors that
+ * call steps (run_step, run_steps) once more through the sandbox in `step` and `pool`
+ * isolation. When the vectors are not next to the repository, one ignored test says so (it
+ * never counts as passed).
  */
 import assert from "node:assert/strict";
 import {
@@ -12,6 +14,7 @@ import {
   runConformanceCase,
 } from "../scripts/_conformance_runner.ts";
 import { createInlineExecutor } from "../src/sandbox/inline.ts";
+import { createSandboxExecutor } from "../src/sandbox/host_client.ts";
 
 if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
   Deno.test({
@@ -41,6 +44,29 @@ if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
             : `expected ${result.expected}\nactual   ${result.actual}`,
         );
       },
+    });
+  }
+
+  const runCases = loadConformanceCases(DEFAULT_CONFORMANCE_DIR).filter((one) =>
+    one.kind === "run_step" || one.kind === "run_steps"
+  );
+  for (const isolation of ["step", "pool"] as const) {
+    Deno.test(`conformance run vectors pass in the sandbox with isolation "${isolation}"`, async (t) => {
+      await using executor = createSandboxExecutor({ isolation });
+      for (const one of runCases) {
+        await t.step(one.name, async () => {
+          const result = await runConformanceCase(one, {
+            fixturesUrl,
+            executor,
+          });
+          assert.ok(
+            result.ok,
+            result.ok
+              ? ""
+              : `expected ${result.expected}\nactual   ${result.actual}`,
+          );
+        });
+      }
     });
   }
 }
