@@ -55,7 +55,7 @@ export async function npm_install(
   inputs: NpmInstallInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const { checked, context: ctx, cwd, stream } = await prepareInstall(
+  const { context: ctx, cwd, stream } = await prepareInstall(
     STEP,
     inputs,
     {
