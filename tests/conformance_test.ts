@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  type ConformanceCase,
   CONTRADICTS_DESIGN,
   DEFAULT_CONFORMANCE_DIR,
   defaultFixturesUrl,
@@ -14,6 +15,7 @@ import {
   runConformanceCase,
 } from "../scripts/_conformance_runner.ts";
 import { createInlineExecutor } from "../src/sandbox/inline.ts";
+import type { Executor } from "../src/sandbox/executor.ts";
 import { createSandboxExecutor } from "../src/sandbox/host_client.ts";
 
 if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
@@ -25,6 +27,13 @@ if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
   });
 } else {
   const fixturesUrl = defaultFixturesUrl(DEFAULT_CONFORMANCE_DIR);
+  const assertCase = async (one: ConformanceCase, executor: Executor) => {
+    const result = await runConformanceCase(one, { fixturesUrl, executor });
+    assert.ok(
+      result.ok,
+      result.ok ? "" : `expected ${result.expected}\nactual   ${result.actual}`,
+    );
+  };
   for (const one of loadConformanceCases(DEFAULT_CONFORMANCE_DIR)) {
     const conflict = CONTRADICTS_DESIGN[one.name];
     Deno.test({
@@ -33,16 +42,7 @@ if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
         : `conformance ${one.kind} ${one.name} gives DESIGN.md's result (the vector ${conflict.reason})`,
       async fn() {
         await using executor = createInlineExecutor();
-        const result = await runConformanceCase(one, {
-          fixturesUrl,
-          executor,
-        });
-        assert.ok(
-          result.ok,
-          result.ok
-            ? ""
-            : `expected ${result.expected}\nactual   ${result.actual}`,
-        );
+        await assertCase(one, executor);
       },
     });
   }
@@ -54,18 +54,7 @@ if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
     Deno.test(`conformance run vectors pass in the sandbox with isolation "${isolation}"`, async (t) => {
       await using executor = createSandboxExecutor({ isolation });
       for (const one of runCases) {
-        await t.step(one.name, async () => {
-          const result = await runConformanceCase(one, {
-            fixturesUrl,
-            executor,
-          });
-          assert.ok(
-            result.ok,
-            result.ok
-              ? ""
-              : `expected ${result.expected}\nactual   ${result.actual}`,
-          );
-        });
+        await t.step(one.name, () => assertCase(one, executor));
       }
     });
   }

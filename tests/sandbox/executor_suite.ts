@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { SandboxExecutor } from "../../src/sandbox/host_client.ts";
 import type {
   CallOptions,
   Executor,
@@ -369,4 +370,10 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       ]);
     },
   );
+}
+
+/** The live workers of every host of a sandbox executor: what the suite's `countWorkers` asks. */
+export async function countWorkers(executor: Executor): Promise<number> {
+  const stats = await (executor as SandboxExecutor).stats();
+  return stats.hosts.reduce((sum, host) => sum + host.liveWorkers, 0);
 }

@@ -3,19 +3,14 @@ import {
   createSandboxExecutor,
   type SandboxExecutor,
 } from "../../src/sandbox/host_client.ts";
-import type { Executor } from "../../src/sandbox/executor.ts";
 import type { Permissions } from "../../src/types.ts";
 import { startModuleServer } from "../_module_server.ts";
 import {
   callOptions,
+  countWorkers,
   fixtureTarget,
   runExecutorSuite,
 } from "./executor_suite.ts";
-
-async function countWorkers(executor: Executor): Promise<number> {
-  const stats = await (executor as SandboxExecutor).stats();
-  return stats.hosts.reduce((sum, host) => sum + host.liveWorkers, 0);
-}
 
 runExecutorSuite({
   name: 'createSandboxExecutor({ isolation: "step" })',

@@ -5,17 +5,12 @@ import {
   type SandboxExecutorOptions,
 } from "../../src/sandbox/host_client.ts";
 import { createWorkerPool } from "../../src/sandbox/pool.ts";
-import type { Executor } from "../../src/sandbox/executor.ts";
 import {
   callOptions,
+  countWorkers,
   fixtureTarget,
   runExecutorSuite,
 } from "./executor_suite.ts";
-
-async function countWorkers(executor: Executor): Promise<number> {
-  const stats = await (executor as SandboxExecutor).stats();
-  return stats.hosts.reduce((sum, host) => sum + host.liveWorkers, 0);
-}
 
 runExecutorSuite({
   name: 'createSandboxExecutor({ isolation: "pool" })',
