@@ -8,6 +8,7 @@
 
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { StepContext } from "../types.ts";
+import { pathExists } from "./_fs.ts";
 import {
   type ArchiveEntry,
   checkEntries,
@@ -243,16 +244,6 @@ async function walk(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /** The target must lie strictly below the working directory. */
 function checkTarget(
   step: string,
@@ -366,7 +357,7 @@ export async function pullCode(
     dir !== context.workingDirectory;
     dir = dirname(dir)
   ) {
-    if (!(await exists(dir))) firstCreated = dir;
+    if (!(await pathExists(dir))) firstCreated = dir;
     else break;
   }
   const staging = join(
@@ -381,14 +372,14 @@ export async function pullCode(
   try {
     await Deno.mkdir(staging, { recursive: true });
     await writeEntries(entries, staging);
-    if (await exists(target)) {
+    if (await pathExists(target)) {
       await Deno.rename(target, old);
       moved = true;
     }
     await Deno.rename(staging, target);
     if (moved) await Deno.remove(old, { recursive: true }).catch(() => {});
   } catch (error) {
-    if (moved && !(await exists(target))) {
+    if (moved && !(await pathExists(target))) {
       // Put the earlier pull back: a failed pull leaves things as they were.
       await Deno.rename(old, target).catch(() => {});
     }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { StepContext } from "../types.ts";
 import { CommandFailedError, runCommand } from "./_command.ts";
 import { stepContext } from "./_context.ts";
+import { pathExists } from "./_fs.ts";
 import { checkInputs, describeType } from "./_inputs.ts";
 
 const STEP = "git_clone";
@@ -187,16 +188,6 @@ function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 /**
  * Clones a git repository into the run's working directory with the `git` binary, and returns
  * the clone's directory relative to the run's working directory.
@@ -354,7 +345,7 @@ export async function git_clone(
     return result;
   }
 
-  if (await exists(join(destination, ".git"))) {
+  if (await pathExists(join(destination, ".git"))) {
     const origin = await git(
       ["config", "--get", "remote.origin.url"],
       destination,
@@ -370,7 +361,7 @@ export async function git_clone(
     await Deno.remove(destination, { recursive: true });
   }
 
-  const existedBefore = await exists(destination);
+  const existedBefore = await pathExists(destination);
   try {
     await clone();
     if (commitSha !== undefined) {

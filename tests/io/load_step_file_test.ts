@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
+import { withDir } from "./_with_dir.ts";
 import { loadStepFile } from "../../src/io/load_step_file.ts";
 import { StepFileError } from "../../src/errors.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("loadStepFile() resolves the file from cwd and sets baseUrl to its directory", async () => {
   await withDir(async (dir) => {

@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
+import { withDir } from "./_with_dir.ts";
 import {
   readImportMap,
   readProjectImports,
 } from "../../src/io/read_import_map.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.realPath(await Deno.makeTempDir());
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 Deno.test("readImportMap() resolves relative targets against the map's directory", async () => {
   await withDir(async (dir) => {

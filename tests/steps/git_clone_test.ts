@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { pathExists } from "../../src/steps/_fs.ts";
 import { git_clone } from "../../src/steps/git_clone.ts";
 import {
   createContext,
@@ -7,15 +8,6 @@ import {
   PATH,
   tempDir,
 } from "./_helpers.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("git_clone() clones a branch into <name>-<branch> and returns it", async () => {
   await using dir = await tempDir();
@@ -69,8 +61,8 @@ Deno.test("git_clone() checks out only the given directories", async () => {
     createContext(dir.path),
   );
   const clone = `${dir.path}/${result.directory}`;
-  assert.equal(await exists(`${clone}/app/main.txt`), true);
-  assert.equal(await exists(`${clone}/docs`), false);
+  assert.equal(await pathExists(`${clone}/app/main.txt`), true);
+  assert.equal(await pathExists(`${clone}/docs`), false);
 });
 
 Deno.test("git_clone() updates an existing clone of the same repository", async () => {
@@ -104,7 +96,7 @@ Deno.test("git_clone() refuses an option-like branch and creates nothing", async
       return true;
     },
   );
-  assert.equal(await exists(marker), false);
+  assert.equal(await pathExists(marker), false);
   assert.deepEqual(
     [...Deno.readDirSync(dir.path)].map((e) => e.name).sort(),
     ["repos"],

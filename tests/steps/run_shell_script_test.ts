@@ -1,15 +1,7 @@
 import assert from "node:assert/strict";
+import { pathExists } from "../../src/steps/_fs.ts";
 import { run_shell_script } from "../../src/steps/run_shell_script.ts";
 import { createContext, tempDir } from "./_helpers.ts";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // The cases below follow the examples of Prefect's run_shell_script documentation.
 
@@ -116,7 +108,7 @@ Deno.test("run_shell_script() stops at a failing command with its exit code and 
       return true;
     },
   );
-  assert.equal(await exists(`${dir.path}/never-created`), false);
+  assert.equal(await pathExists(`${dir.path}/never-created`), false);
   await assert.rejects(
     run_shell_script({ script: "ls does-not-exist" }, context),
     (error: Error & { exitCode: number; stderr: string }) => {
@@ -203,8 +195,8 @@ Deno.test("run_shell_script() calls with different working directories run concu
   ]);
   assert.equal(first.stdout, `${a.path}\n${a.path}`);
   assert.equal(second.stdout, `${b.path}\n${b.path}`);
-  assert.equal(await exists(`${a.path}/made-here`), true);
-  assert.equal(await exists(`${b.path}/made-here`), true);
+  assert.equal(await pathExists(`${a.path}/made-here`), true);
+  assert.equal(await pathExists(`${b.path}/made-here`), true);
   assert.notEqual(Deno.cwd(), a.path);
 });
 
@@ -252,7 +244,7 @@ Deno.test("run_shell_script() rejects bad input before running anything", async 
       return true;
     },
   );
-  assert.equal(await exists(`${dir.path}/first`), false);
+  assert.equal(await pathExists(`${dir.path}/first`), false);
   await assert.rejects(
     run_shell_script({ script: "pwd", directory: "missing" }, context),
     {
