@@ -9,6 +9,7 @@
 
 import type { Step } from "../src/types.ts";
 import type { Executor } from "../src/sandbox/executor.ts";
+import type { BenchGroup, ProfileName } from "./_group.ts";
 
 /** A loaded dependency, or the reason it could not be loaded. */
 export type Loaded<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -146,4 +147,53 @@ export function expectOutput(
       }, expected ${JSON.stringify(expected)}`,
     );
   }
+}
+
+/** The one-step pipeline of the single-step tasks: `hello` from bench/fixtures/. */
+const HELLO_STEPS: Step[] = [{ "./hello.ts#hello": { name: "bench" } }];
+
+/**
+ * Registers task `name`: `runSteps` of the one-step `hello` pipeline on one executor of
+ * `isolation`, made before the first sample and kept for the whole task (its host stays warm,
+ * as in a long-lived service). A missing module makes the task "not available".
+ *
+ * @param group The group to add the task to.
+ * @param name The task's name.
+ * @param options The isolation and the sampling profile.
+ *
+ * @example Usage
+ * ```ts
+ * import { BenchGroup } from "./_group.ts";
+ * import { addHelloStepTask } from "./_stepbox.ts";
+ *
+ * const group = new BenchGroup({ time: 1, filter: undefined });
+ * await addHelloStepTask(group, "inline-step", { isolation: "inline", profile: "fast" });
+ * ```
+ */
+export async function addHelloStepTask(
+  group: BenchGroup,
+  name: string,
+  options: { isolation: "inline" | "step" | "pool"; profile: ProfileName },
+): Promise<void> {
+  if (!group.wants(name)) return;
+  const runner = await loadRunner(options.isolation);
+  if (!runner.ok) {
+    group.unavailable(name, runner.reason);
+    return;
+  }
+  const { runSteps, createExecutor } = runner.value;
+  let executor: Executor | undefined;
+  group.add(name, options.profile, async () => {
+    const outputs = await runSteps(HELLO_STEPS, {
+      executor: executor as Executor,
+      baseUrl: FIXTURES_URL,
+    });
+    expectOutput(outputs, "message", "hello bench");
+  }, {
+    async: true,
+    beforeAll() {
+      executor ??= createExecutor();
+    },
+  });
+  group.defer(() => executor?.close());
 }

@@ -18,10 +18,8 @@ import {
   RAW_WORKER_URL,
   startWorker,
 } from "./_workers.ts";
-import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
-import type { Executor } from "../src/sandbox/executor.ts";
 import { FrameReader, writeFrame } from "./_frames.ts";
-import { ROOT_URL } from "./_stepbox.ts";
+import { addHelloStepTask, ROOT_URL } from "./_stepbox.ts";
 
 /** The round-trip tasks that are measured again with every thread pinned to one CPU. */
 export const PINNED_TASKS: readonly string[] = Object.freeze([
@@ -32,7 +30,6 @@ export const PINNED_TASKS: readonly string[] = Object.freeze([
 ]);
 
 const INPUTS = Object.freeze({ name: "bench" });
-const STEPS = [{ "./hello.ts#hello": { name: "bench" } }];
 
 /**
  * Registers `direct-call`, `raw-postmessage-rtt`, `comlink-rtt`, `host-worker-rtt`, `inline-step`
@@ -114,34 +111,14 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
   );
   group.defer(() => relay?.close());
 
-  for (
-    const [name, isolation] of [["inline-step", "inline"], [
-      "pool-step",
-      "pool",
-    ]] as const
-  ) {
-    if (!group.wants(name)) continue;
-    const runner = await loadRunner(isolation);
-    if (!runner.ok) {
-      group.unavailable(name, runner.reason);
-      continue;
-    }
-    const { runSteps, createExecutor } = runner.value;
-    let executor: Executor | undefined;
-    group.add(name, "fast", async () => {
-      const outputs = await runSteps(STEPS, {
-        executor: executor as Executor,
-        baseUrl: FIXTURES_URL,
-      });
-      expectOutput(outputs, "message", "hello bench");
-    }, {
-      async: true,
-      beforeAll() {
-        executor ??= createExecutor();
-      },
-    });
-    group.defer(() => executor?.close());
-  }
+  await addHelloStepTask(group, "inline-step", {
+    isolation: "inline",
+    profile: "fast",
+  });
+  await addHelloStepTask(group, "pool-step", {
+    isolation: "pool",
+    profile: "fast",
+  });
 }
 
 /** A relay host process and the socket to it. */

@@ -7,11 +7,9 @@
 
 import type { BenchGroup } from "./_group.ts";
 import { connect, RAW_WORKER_URL, startWorker } from "./_workers.ts";
-import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
-import type { Executor } from "../src/sandbox/executor.ts";
+import { addHelloStepTask } from "./_stepbox.ts";
 
 const INPUTS = Object.freeze({ name: "bench" });
-const STEPS = [{ "./hello.ts#hello": { name: "bench" } }];
 
 /**
  * Registers `bare-worker-spawn` and `isolated-step`.
@@ -42,27 +40,10 @@ export async function spawnBench(group: BenchGroup): Promise<void> {
     }
   }, { async: true });
 
-  if (!group.wants("isolated-step")) return;
-  const runner = await loadRunner("step");
-  if (!runner.ok) {
-    group.unavailable("isolated-step", runner.reason);
-    return;
-  }
-  const { runSteps, createExecutor } = runner.value;
-  let executor: Executor | undefined;
-  group.add("isolated-step", "spawn", async () => {
-    const outputs = await runSteps(STEPS, {
-      executor: executor as Executor,
-      baseUrl: FIXTURES_URL,
-    });
-    expectOutput(outputs, "message", "hello bench");
-  }, {
-    async: true,
-    beforeAll() {
-      // One executor for the whole task: its host process stays warm, as in a long-lived service;
-      // each sample still gets a fresh worker, which is what `step` isolation promises.
-      executor ??= createExecutor();
-    },
+  // One executor for the whole task: its host process stays warm, as in a long-lived service;
+  // each sample still gets a fresh worker, which is what `step` isolation promises.
+  await addHelloStepTask(group, "isolated-step", {
+    isolation: "step",
+    profile: "spawn",
   });
-  group.defer(() => executor?.close());
 }
