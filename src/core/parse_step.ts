@@ -7,6 +7,7 @@
 
 import { StepValidationError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
+import { type InputShape, rememberInputShape } from "./_input_shape.ts";
 import { formatPath } from "./_substitute.ts";
 import {
   createValueUsage,
@@ -69,33 +70,56 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** What one walk over a step's inputs found: the first unsupported value, and the names used. */
+/** What one walk over a step's inputs found: the first unsupported value, the names used, and
+ * the inputs' shape. */
 interface InputsReport {
   /** The key path and kind of the first value a step cannot receive, if any. */
   unsupported?: { path: string; found: string };
   /** The blocks and variables the inputs use (see `resolveInputs`). */
   usage: ValueUsage;
+  /** Whether resolving can change anything, and whether the inputs are JSON data. */
+  shape: InputShape;
+}
+
+// Past this many containers the walk visits each one once: a small graph that shares itself at
+// every level (a YAML alias of an alias of ...) would otherwise take exponential time.
+const CONTAINER_BUDGET = 1_000_000;
+
+function hasInheritedKeys(): boolean {
+  for (const _ in {}) return true;
+  return false;
 }
 
 /**
  * Checks that every input is plain data and, in the same walk, notes the block and variable
- * placeholders (what `_value_usage.ts` would collect), so that running the step needs no
- * separate walk to find what to read.
+ * placeholders (what `_value_usage.ts` would collect) and the inputs' shape, so that running the
+ * step needs no further walk to find what to read, or whether anything is to be resolved.
  */
 function inspectInputs(inputs: Record<string, unknown>): InputsReport {
   const usage = createValueUsage();
+  const shape: InputShape = { plain: true, json: true };
   // The containers being walked, innermost last: a value found here again is a cycle. A list
   // beats a Set at the depths data has; recursion bounds the depth long before it hurts.
   const ancestors: object[] = [];
   // Filled innermost first, only when something is wrong.
   const trail: (string | number)[] = [];
+  let budget = CONTAINER_BUDGET;
+  const inheritsKeys = hasInheritedKeys();
+  // Once over budget: each container walked, and whether its placeholders were noted.
+  let walked: Map<object, boolean> | undefined;
   function walk(value: unknown, collect: boolean): string | undefined {
     switch (typeof value) {
       case "string":
-        if (collect) noteString(usage, value);
+        if (value.includes("{{")) {
+          shape.plain = false;
+          if (collect) noteString(usage, value);
+        }
+        return undefined;
+      case "number":
+        // JSON has no NaN or Infinity, and writes -0 as 0.
+        if (!Number.isFinite(value) || Object.is(value, -0)) shape.json = false;
         return undefined;
       case "boolean":
-      case "number":
         return undefined;
       case "undefined":
         return "undefined";
@@ -111,6 +135,14 @@ function inspectInputs(inputs: Record<string, unknown>): InputsReport {
     if (ancestors.includes(object)) {
       return "a cycle (it contains one of its own parents)";
     }
+    if (--budget < 0) {
+      // JSON text would repeat what is shared; structured clone keeps it once.
+      shape.json = false;
+      walked ??= new Map();
+      const noted = walked.get(object);
+      if (noted === true || (noted === false && !collect)) return undefined;
+      walked.set(object, collect);
+    }
     if (Array.isArray(object)) {
       ancestors.push(object);
       for (let i = 0; i < object.length; i++) {
@@ -125,9 +157,14 @@ function inspectInputs(inputs: Record<string, unknown>): InputsReport {
     }
     if (isPlainObject(object)) {
       // A `$ref` object is replaced whole by its block's data: nothing in it is a placeholder.
-      const inner = collect && !noteObject(usage, object);
+      const hasRef = Object.hasOwn(object, "$ref");
+      if (hasRef) shape.plain = false;
+      const inner = collect && !(hasRef && noteObject(usage, object));
       ancestors.push(object);
-      for (const key of Object.keys(object)) {
+      // for-in allocates no key list; it also lists inherited enumerable keys, which only a
+      // tampered Object.prototype has, so those are skipped then.
+      for (const key in object) {
+        if (inheritsKeys && !Object.hasOwn(object, key)) continue;
         const found = walk(object[key], inner);
         if (found !== undefined) {
           trail.push(key);
@@ -140,8 +177,12 @@ function inspectInputs(inputs: Record<string, unknown>): InputsReport {
     return describe(value);
   }
   const found = walk(inputs, true);
-  if (found === undefined) return { usage };
-  return { unsupported: { path: formatPath(trail.reverse()), found }, usage };
+  if (found === undefined) return { usage, shape };
+  return {
+    unsupported: { path: formatPath(trail.reverse()), found },
+    usage,
+    shape,
+  };
 }
 
 /**
@@ -271,7 +312,7 @@ export function parseStep(
         });
     }
   }
-  const { unsupported, usage } = inspectInputs(parsed.inputs);
+  const { unsupported, usage, shape } = inspectInputs(parsed.inputs);
   if (unsupported !== undefined) {
     throw new StepValidationError(
       `Cannot parse ${name}: input "${unsupported.path}" is ${unsupported.found}, which a step cannot receive; inputs must be plain data (strings, numbers, booleans, null, lists, mappings), so convert it (a Date to an ISO string, for example)`,
@@ -279,6 +320,7 @@ export function parseStep(
     );
   }
   rememberValueUsage(parsed.inputs, usage);
+  rememberInputShape(parsed.inputs, shape);
   return parsed;
 }
 

@@ -33,7 +33,7 @@ import {
   type ValueCache,
 } from "./resolve_values.ts";
 import { findBuiltinTarget, resolveStepReference } from "./step_reference.ts";
-import { inspectInputShape } from "./_input_shape.ts";
+import { recallInputShape } from "./_input_shape.ts";
 
 /** Options of {@linkcode runStep}: the run options plus the step's position. */
 export interface RunStepOptions extends RunOptions {
@@ -310,9 +310,9 @@ async function executePlan(
       cache: state.cache,
       ...(options.warn === undefined ? {} : { warn: options.warn }),
     };
-    // Inputs without any placeholder resolve to themselves: one quick walk (the caller may
-    // have changed them since validation) instead of the substituting one.
-    const shape = inspectInputShape(parsed.inputs);
+    // Inputs without any placeholder resolve to themselves: validation found out, so they need
+    // no substituting walk (changing a step's inputs while it runs is not supported).
+    const shape = recallInputShape(parsed.inputs);
     // Shares what did not change with the step's inputs: the executor copies what it gets.
     let inputs = shape.plain ? parsed.inputs : await withSignal(
       resolveStepInputs(parsed.inputs, resolveOptions),
@@ -322,7 +322,7 @@ async function executePlan(
       inputs = await withSignal(fillBlockData(inputs, state), options.signal);
     }
     const call = callOptions(plan, state);
-    // The walk above found plain JSON data, and these are still those very inputs.
+    // Validation found plain JSON data, and these are still those very inputs.
     if (shape.plain && shape.json && inputs === parsed.inputs) {
       call.jsonSafeInputs = true;
     }
@@ -452,7 +452,8 @@ function planSteps(
  * and variables from `values`), its function is called through the executor, and a plain
  * object output is stored under the step's `id` and merged flat into the outputs. Empty steps
  * are skipped; other outputs are ignored. `upstreamOutputs` is deep-copied, and nothing the
- * caller passes in is mutated.
+ * caller passes in is mutated. The steps are read when they are validated: do not change them
+ * while the run goes on (a change may be seen or not).
  *
  * @param steps The steps, each a mapping with one key (the reference); `null` or `{}` is skipped.
  * @param options Values, environment, isolation or executor, policy, events and more.

@@ -7,11 +7,13 @@
  */
 
 /**
- * A value in transit. Large JSON-safe values travel as one JSON string, which is several times
+ * A value in transit. Large JSON-safe values travel as JSON text in UTF-8, which is several times
  * cheaper than structured clone of the same object graph; everything else as the value itself.
+ * The bytes pass the sandbox host untouched: it neither decodes nor copies them (see
+ * {@linkcode transferListOf}).
  */
 export type Payload =
-  | { kind: "json"; text: string }
+  | { kind: "json"; bytes: Uint8Array<ArrayBuffer> }
   | { kind: "clone"; value: unknown };
 
 /** An error as plain, cloneable data. */
@@ -40,12 +42,13 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
 
 /**
  * Encodes `value` for a boundary: one JSON string when it is JSON-safe (plain objects, arrays,
- * strings, finite numbers, booleans, null) and large, the value itself otherwise.
+ * strings, finite numbers other than -0, booleans, null) and large, the value itself otherwise.
+ * An object reached twice arrives as two equal objects either way: the frames between the
+ * parent and its sandbox host carry values as data, not as a graph.
  *
  * @param value The value to send.
  * @param options `threshold`: the estimated JSON size from which text is used; `jsonSafe`: the
- *   caller has already checked that `value` is JSON-safe (no shared object either), so no walk
- *   is needed to decide.
+ *   caller has already checked that `value` is JSON-safe, so no walk is needed to decide.
  * @returns The payload to send.
  *
  * @example Small values stay values, large JSON-safe ones become text
@@ -68,7 +71,7 @@ export function encodePayload(
     try {
       // The text's length stands in for the estimate: small values stay values, as below.
       const text = JSON.stringify(value);
-      if (text.length >= threshold) return { kind: "json", text };
+      if (text.length >= threshold) return jsonPayload(text);
       return { kind: "clone", value };
     } catch {
       // Nesting too deep for JSON: decide as for any value.
@@ -76,12 +79,73 @@ export function encodePayload(
   }
   let size = -1;
   try {
-    size = jsonSize(value, new Set());
+    size = jsonSize(value, { nodes: NODE_BUDGET });
   } catch {
-    // Nesting too deep for a recursive walk: structured clone copes, JSON might not.
+    // Nesting too deep for a recursive walk, or a cycle: structured clone copes, JSON does not.
   }
-  if (size >= threshold) return { kind: "json", text: JSON.stringify(value) };
+  if (size >= threshold) return jsonPayload(JSON.stringify(value));
   return { kind: "clone", value };
+}
+
+/**
+ * Encodes `value` as JSON when its JSON text is large, without checking first that JSON carries
+ * it exactly: the sender can let the bytes travel while {@linkcode isJsonExact} checks, and send
+ * the value itself when it does not. `undefined` when the text would be small, or there is none
+ * (a cycle, a BigInt, a function).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodeJsonEarly, isJsonExact } from "./protocol.ts";
+ * const output = { when: new Date(0), pad: "x".repeat(20000) };
+ * assert.equal(encodeJsonEarly(output)?.kind, "json");
+ * assert.equal(isJsonExact(output), false);
+ * assert.equal(encodeJsonEarly({ a: 1 }), undefined);
+ * ```
+ */
+export function encodeJsonEarly(
+  value: unknown,
+  threshold: number = JSON_PAYLOAD_THRESHOLD,
+): Payload | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+  return text !== undefined && text.length >= threshold
+    ? jsonPayload(text)
+    : undefined;
+}
+
+/**
+ * Whether JSON text carries `value` exactly: plain objects and arrays without holes, strings,
+ * finite numbers other than -0, booleans and null (a repeated reference arrives as equal copies,
+ * as every value crossing the sandbox's frames does).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isJsonExact } from "./protocol.ts";
+ * assert.equal(isJsonExact({ a: [1, "x", null, { b: true }] }), true);
+ * assert.equal(isJsonExact({ a: undefined }), false);
+ * assert.equal(isJsonExact([Number.NaN]), false);
+ * ```
+ */
+export function isJsonExact(value: unknown): boolean {
+  try {
+    return jsonSize(value, { nodes: NODE_BUDGET }) >= 0;
+  } catch {
+    // Nesting too deep for a recursive walk, or a cycle.
+    return false;
+  }
+}
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+function jsonPayload(text: string): Payload {
+  return { kind: "json", bytes: utf8Encoder.encode(text) };
 }
 
 /**
@@ -96,19 +160,47 @@ export function encodePayload(
  * ```
  */
 export function decodePayload(payload: Payload): unknown {
-  return payload.kind === "json" ? JSON.parse(payload.text) : payload.value;
+  return payload.kind === "json"
+    ? JSON.parse(utf8Decoder.decode(payload.bytes))
+    : payload.value;
 }
 
-// Returns the estimated JSON length, or -1 when the value is not JSON-safe. Every node is
-// visited once: a shared or cyclic reference is not JSON-safe (JSON would duplicate it or
-// fail, structured clone keeps the identity), so the walk stays linear.
-function jsonSize(value: unknown, seen: Set<object>): number {
+/**
+ * What to transfer when posting `payload` to a Worker: a JSON payload's buffer (which
+ * {@linkcode encodePayload} and the frame decoder give each payload whole), so that it moves
+ * instead of being copied. The sender must not use the payload afterwards.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePayload, transferListOf } from "./protocol.ts";
+ * const payload = encodePayload({ a: "x".repeat(20000) });
+ * assert.equal(transferListOf(payload).length, 1);
+ * assert.deepEqual(transferListOf(encodePayload({ a: 1 })), []);
+ * ```
+ */
+export function transferListOf(payload: Payload): Transferable[] {
+  if (payload.kind !== "json") return [];
+  const { buffer, byteOffset, byteLength } = payload.bytes;
+  // A view on part of a larger buffer is copied: moving the buffer would take the rest too.
+  return byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
+}
+
+// Returns the estimated JSON length, or -1 when the value is not JSON-safe. A repeated
+// reference is walked (and sent) again each time, as the frames between processes carry it
+// anyway; a cycle overflows the stack (caught by the caller), and a value that would take more
+// than NODE_BUDGET visits (say, a small graph that shares itself exponentially) is sent by
+// structured clone, which keeps each object once.
+const NODE_BUDGET = 4_000_000;
+
+function jsonSize(value: unknown, budget: { nodes: number }): number {
   if (value === null) return 4;
   switch (typeof value) {
     case "string":
       return value.length + 2;
     case "number":
-      return Number.isFinite(value) ? 8 : -1;
+      // JSON writes -0 as 0.
+      return Number.isFinite(value) && !Object.is(value, -0) ? 8 : -1;
     case "boolean":
       return 5;
     case "object":
@@ -116,17 +208,12 @@ function jsonSize(value: unknown, seen: Set<object>): number {
     default:
       return -1;
   }
-  // One Set operation per object (add, then see whether the size grew) instead of has + add:
-  // this walk runs over every large payload on both sides of each hop.
-  const before = seen.size;
-  if (before > 1_000_000) return -1;
-  seen.add(value as object);
-  if (seen.size === before) return -1;
+  if (--budget.nodes < 0) return -1;
   if (Array.isArray(value)) {
     let size = 2;
     for (let i = 0; i < value.length; i++) {
       if (!(i in value)) return -1;
-      const item = jsonSize(value[i], seen);
+      const item = jsonSize(value[i], budget);
       if (item < 0) return -1;
       size += item + 1;
     }
@@ -136,7 +223,7 @@ function jsonSize(value: unknown, seen: Set<object>): number {
   if (proto !== Object.prototype && proto !== null) return -1;
   let size = 2;
   for (const key in value) {
-    const item = jsonSize((value as Record<string, unknown>)[key], seen);
+    const item = jsonSize((value as Record<string, unknown>)[key], budget);
     if (item < 0) return -1;
     size += key.length + item + 4;
   }

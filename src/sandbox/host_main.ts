@@ -18,7 +18,12 @@ import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { toWorkerPermissions } from "./policy.ts";
 import { createWorkerPool, type WorkerLease } from "./pool.ts";
-import { serializeError, type StepCall, type StepOutcome } from "./protocol.ts";
+import {
+  serializeError,
+  type StepCall,
+  type StepOutcome,
+  transferListOf,
+} from "./protocol.ts";
 import { createStdioEndpoint } from "./stdio_endpoint.ts";
 import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
 
@@ -53,16 +58,26 @@ export interface WorkerTarget {
  */
 export const CALL_CHANNEL = 2;
 
-/** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
+/**
+ * The host's answer to a call on {@linkcode CALL_CHANNEL}. One with `unchecked` is provisional
+ * (a large output sent as JSON while its worker checks that JSON carries it exactly): a second
+ * answer follows, confirming it (no `outcome`) or replacing it.
+ */
 export interface CallAnswer {
   id: number;
-  outcome: StepOutcome;
+  outcome?: StepOutcome;
+  unchecked?: true;
 }
 
 /** The host's API, exposed to the parent on channel 0. */
 export interface HostApi {
-  /** Runs one step call. Never rejects: failures are envelopes. */
-  call(call: StepCall): Promise<StepOutcome>;
+  /** Runs one step call. Never rejects: failures are envelopes. `early` receives an unchecked
+   * outcome ahead of the final one (see {@linkcode CallAnswer}); when the check confirms it,
+   * the final outcome is that same object. */
+  call(
+    call: StepCall,
+    early?: (outcome: StepOutcome) => void,
+  ): Promise<StepOutcome>;
   /** Cancels a call: its worker is terminated. */
   cancel(id: number): void;
   /** Starts a worker for `target` ahead of a call (step: one spare; pool: one warm). */
@@ -89,10 +104,13 @@ export interface ParentApi {
   output(id: number, stream: "stdout" | "stderr", text: string): void;
 }
 
+type AnswerSignal = Extract<WorkerSignal, { stepbox: "done" | "checked" }>;
+
 interface WorkerHandle {
   readonly target: WorkerTarget;
-  /** Sends one call envelope; the answer comes back through `onDone`. */
-  post(message: WorkerSignal): void;
+  /** Sends one call envelope, moving the `transfer` buffers; the answer comes back as a
+   * `done` message. */
+  post(message: WorkerSignal, transfer: Transferable[]): void;
   /** Resolves once the module loaded; rejects with the reason when the worker died first. */
   readonly ready: Promise<void>;
   /** Calls `listener` with the reason once the worker dies or is killed (at once if it has).
@@ -138,7 +156,7 @@ async function runHost(config: HostConfig): Promise<void> {
   >();
   let startedWorkers = 0;
   // Answers of the lean call path, by call id, while their worker runs them.
-  const waiting = new Map<number, (outcome: StepOutcome) => void>();
+  const waiting = new Map<number, (signal: AnswerSignal) => void>();
   const writers = new Map<
     number,
     (stream: "stdout" | "stderr", text: string) => void
@@ -179,8 +197,8 @@ async function runHost(config: HostConfig): Promise<void> {
     ready.catch(() => {});
     const handle: WorkerHandle = {
       target,
-      post(message) {
-        worker.postMessage(message);
+      post(message, transfer) {
+        worker.postMessage(message, transfer);
       },
       ready,
       onDeath(listener) {
@@ -208,8 +226,8 @@ async function runHost(config: HostConfig): Promise<void> {
     live.add(handle);
     worker.addEventListener("message", (event: MessageEvent) => {
       const signal = event.data as WorkerSignal | undefined;
-      if (signal?.stepbox === "done") {
-        waiting.get(signal.id)?.(signal.outcome);
+      if (signal?.stepbox === "done" || signal?.stepbox === "checked") {
+        waiting.get(signal.id)?.(signal);
       } else if (signal?.stepbox === "write") {
         writers.get(signal.id)?.(signal.stream, signal.text);
       } else if (signal?.stepbox === "ready") {
@@ -299,6 +317,7 @@ async function runHost(config: HostConfig): Promise<void> {
   async function run(
     handle: WorkerHandle,
     call: StepCall,
+    early?: (outcome: StepOutcome) => void,
   ): Promise<StepOutcome> {
     const request: RunRequest = {
       reference: call.reference,
@@ -319,11 +338,24 @@ async function runHost(config: HostConfig): Promise<void> {
       // Rejects with the reason when the worker died before it loaded its module.
       await handle.ready;
       return await new Promise<StepOutcome>((resolve) => {
-        waiting.set(call.id, resolve);
+        let unchecked: StepOutcome | undefined;
+        waiting.set(call.id, (signal) => {
+          if (signal.stepbox === "checked") {
+            resolve(signal.outcome ?? unchecked!);
+          } else if (signal.unchecked === true) {
+            unchecked = signal.outcome;
+            early?.(signal.outcome);
+          } else {
+            resolve(signal.outcome);
+          }
+        });
         unsubscribe = handle.onDeath((reason) =>
           resolve({ ok: false, error: serializeError(reason) })
         );
-        handle.post({ stepbox: "run", id: call.id, request });
+        handle.post(
+          { stepbox: "run", id: call.id, request },
+          transferListOf(request.inputs),
+        );
       });
     } catch (error) {
       // The worker could not load its module, or the request could not be cloned.
@@ -389,7 +421,7 @@ async function runHost(config: HostConfig): Promise<void> {
   }
 
   const api: HostApi = {
-    async call(call) {
+    async call(call, early) {
       const target: WorkerTarget = {
         reference: call.reference,
         specifier: call.specifier,
@@ -419,7 +451,7 @@ async function runHost(config: HostConfig): Promise<void> {
       }
       cancels.set(call.id, (reason) => handle.kill(reason));
       try {
-        const outcome = await run(handle, call);
+        const outcome = await run(handle, call, early);
         if (lease !== undefined) {
           lease.release({ reset: !outcome.ok || handle.isDead });
         } else {
@@ -469,11 +501,24 @@ async function runHost(config: HostConfig): Promise<void> {
   const calls = endpoint.channel(CALL_CHANNEL);
   calls.addEventListener("message", (event) => {
     const call = (event as MessageEvent).data as StepCall;
-    void api.call(call).catch((error): StepOutcome => ({
+    let sentEarly: StepOutcome | undefined;
+    const early = (outcome: StepOutcome) => {
+      try {
+        calls.postMessage(
+          { id: call.id, outcome, unchecked: true } satisfies CallAnswer,
+        );
+        sentEarly = outcome;
+      } catch {
+        // The final answer carries it whole.
+      }
+    };
+    void api.call(call, early).catch((error): StepOutcome => ({
       ok: false,
       error: serializeError(error),
     })).then((outcome) => {
-      const answer: CallAnswer = { id: call.id, outcome };
+      const answer: CallAnswer = outcome === sentEarly
+        ? { id: call.id }
+        : { id: call.id, outcome };
       try {
         calls.postMessage(answer);
       } catch (error) {

@@ -15,12 +15,15 @@ import type { Payload, SerializedError } from "./_wire.ts";
 
 export {
   decodePayload,
+  encodeJsonEarly,
   encodePayload,
+  isJsonExact,
   JSON_PAYLOAD_THRESHOLD,
   type Payload,
   type SerializedError,
   serializeError,
   type StepOutcome,
+  transferListOf,
 } from "./_wire.ts";
 
 /** One step call, as the parent sends it to a sandbox host. */

@@ -24,11 +24,13 @@ import type { StepContext } from "../types.ts";
 // classes by the host's parent, so src/errors.ts is not loaded in the Worker.
 import {
   decodePayload,
-  encodePayload,
+  encodeJsonEarly,
+  isJsonExact,
   type Payload,
   type SerializedError,
   serializeError,
   type StepOutcome,
+  transferListOf,
 } from "./_wire.ts";
 
 /** What the host asks a Worker to do. */
@@ -59,6 +61,10 @@ export interface WorkerApi {
  * ready or about to close itself; a call travels as one `run` envelope and is answered by one
  * `done` envelope, with a built-in's live output as `write` messages before it.
  *
+ * A large output goes out as JSON at once, marked `unchecked`, and is checked while it travels:
+ * a `checked` envelope follows, confirming it, or replacing it (`outcome`) when JSON does not
+ * carry it exactly (a Date inside, say). Until then the answer is not final.
+ *
  * Why not comlink for the call: each comlink call makes a UUID, a per-call listener and a
  * wire-value wrapping on both sides, which cost a warm (`pool`) step several times the bare
  * message round trip. comlink stays exposed ({@linkcode WorkerApi}) for anything beyond the call.
@@ -67,7 +73,8 @@ export type WorkerSignal =
   | { stepbox: "ready" }
   | { stepbox: "exit"; how: string }
   | { stepbox: "run"; id: number; request: RunRequest }
-  | { stepbox: "done"; id: number; outcome: StepOutcome }
+  | { stepbox: "done"; id: number; outcome: StepOutcome; unchecked?: true }
+  | { stepbox: "checked"; id: number; outcome?: StepOutcome }
   | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string };
 
 /** Options of {@linkcode serveStep}. */
@@ -75,7 +82,9 @@ export interface ServeStepOptions {
   /** The step module's specifier, for messages. */
   specifier: string;
   /** Where to post the ready/exit signals and expose the API. @default globalThis */
-  endpoint?: Comlink.Endpoint & { postMessage(message: unknown): void };
+  endpoint?: Comlink.Endpoint & {
+    postMessage(message: unknown, transfer?: Transferable[]): void;
+  };
 }
 
 /**
@@ -116,8 +125,14 @@ export function serveStep(
     (globalThis as unknown as NonNullable<ServeStepOptions["endpoint"]>);
   if (options.endpoint === undefined) guardSelfExit(endpoint);
   const api: WorkerApi = {
-    run(request, write) {
-      return runStep(stepModule, options.specifier, request, write);
+    async run(request, write) {
+      const { outcome, check } = await runStep(
+        stepModule,
+        options.specifier,
+        request,
+        write,
+      );
+      return check?.() ?? outcome;
     },
   };
   comlink.expose(api, endpoint);
@@ -133,11 +148,27 @@ export function serveStep(
         )
       : undefined;
     void runStep(stepModule, options.specifier, request, write).then(
-      (outcome) => {
+      ({ outcome, check }) => {
         try {
           endpoint.postMessage(
-            { stepbox: "done", id, outcome } satisfies WorkerSignal,
+            {
+              stepbox: "done",
+              id,
+              outcome,
+              ...(check === undefined ? {} : { unchecked: true as const }),
+            } satisfies WorkerSignal,
+            outcome.ok ? transferListOf(outcome.value) : [],
           );
+          if (check !== undefined) {
+            const replacement = check();
+            endpoint.postMessage(
+              {
+                stepbox: "checked",
+                id,
+                ...(replacement === undefined ? {} : { outcome: replacement }),
+              } satisfies WorkerSignal,
+            );
+          }
         } catch (error) {
           // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).
           endpoint.postMessage(
@@ -178,17 +209,26 @@ function guardSelfExit(endpoint: { postMessage(message: unknown): void }) {
   }
 }
 
+/** A step's outcome; with `check`, the outcome is unchecked JSON, and `check()` returns
+ * `undefined` when JSON carries the output exactly, or the outcome to send instead. */
+interface RunResult {
+  outcome: StepOutcome;
+  check?: () => StepOutcome | undefined;
+}
+
 async function runStep(
   stepModule: Record<string, unknown>,
   specifier: string,
   request: RunRequest,
   write?: (stream: "stdout" | "stderr", text: string) => void,
-): Promise<StepOutcome> {
+): Promise<RunResult> {
   const fn = stepModule[request.exportName];
   if (typeof fn !== "function") {
     return {
-      ok: false,
-      error: missingExport(stepModule, specifier, request, fn),
+      outcome: {
+        ok: false,
+        error: missingExport(stepModule, specifier, request, fn),
+      },
     };
   }
   let value: unknown;
@@ -217,30 +257,40 @@ async function runStep(
     }
   } catch (error) {
     return {
-      ok: false,
-      error: toPermissionError(error, request.reference) ??
-        serializeError(error),
+      outcome: {
+        ok: false,
+        error: toPermissionError(error, request.reference) ??
+          serializeError(error),
+      },
     };
   }
+  // Small, or not JSON at all: the output goes as it is.
+  const early = encodeJsonEarly(value);
+  if (early === undefined) return { outcome: cloneOutcome(value, request) };
+  return {
+    outcome: { ok: true, value: early },
+    check: () => isJsonExact(value) ? undefined : cloneOutcome(value, request),
+  };
+}
+
+// The outcome of a finished step whose output goes as it is, by structured clone.
+function cloneOutcome(value: unknown, request: RunRequest): StepOutcome {
   try {
-    const payload = encodePayload(value);
-    if (payload.kind === "clone") {
-      const keyPath = findUncloneable(value);
-      if (keyPath !== undefined) {
-        const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
-        return {
-          ok: false,
-          error: stepboxError(
-            "OutputNotCloneableError",
-            `Cannot return the output of "${request.reference}": ${where} is a ${
-              describeKind(keyPath, value)
-            }, which cannot leave the worker; return plain data (objects, arrays, strings, numbers, booleans, null, Dates, Maps, typed arrays)`,
-            { code: "OUTPUT_NOT_CLONEABLE", keyPath },
-          ),
-        };
-      }
+    const keyPath = findUncloneable(value);
+    if (keyPath === undefined) {
+      return { ok: true, value: { kind: "clone", value } };
     }
-    return { ok: true, value: payload };
+    const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
+    return {
+      ok: false,
+      error: stepboxError(
+        "OutputNotCloneableError",
+        `Cannot return the output of "${request.reference}": ${where} is a ${
+          describeKind(keyPath, value)
+        }, which cannot leave the worker; return plain data (objects, arrays, strings, numbers, booleans, null, Dates, Maps, typed arrays)`,
+        { code: "OUTPUT_NOT_CLONEABLE", keyPath },
+      ),
+    };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   }

@@ -1,44 +1,56 @@
 import assert from "node:assert/strict";
-import { inspectInputShape } from "../../src/core/_input_shape.ts";
+import { recallInputShape } from "../../src/core/_input_shape.ts";
+import { parseStep } from "../../src/core/parse_step.ts";
 
-Deno.test("inspectInputShape() finds plain JSON data", () => {
+function shapeOf(inputs: Record<string, unknown>) {
+  return recallInputShape(parseStep({ "a.b": inputs }, 0)!.inputs);
+}
+
+Deno.test("parseStep() finds plain JSON inputs", () => {
   assert.deepEqual(
-    inspectInputShape({ a: [1, "x", true, null, { b: -2.5 }], c: "}} {" }),
+    shapeOf({ a: [1, "x", true, null, { b: -2.5 }], c: "}} {" }),
     { plain: true, json: true },
   );
-  assert.deepEqual(inspectInputShape(Object.create(null)), {
+  assert.deepEqual(shapeOf(Object.create(null)), { plain: true, json: true });
+  const shared = { k: 1 };
+  assert.deepEqual(shapeOf({ a: shared, b: [shared] }), {
     plain: true,
     json: true,
   });
 });
 
-Deno.test("inspectInputShape() says what resolving could change", () => {
-  assert.equal(inspectInputShape({ a: ["{{ step.x }}"] }).plain, false);
-  assert.equal(inspectInputShape({ a: "x {{ $HOME }}" }).plain, false);
+Deno.test("parseStep() notes inputs that resolving could change", () => {
+  assert.equal(shapeOf({ a: ["{{ step.x }}"] }).plain, false);
+  assert.equal(shapeOf({ a: "x {{ $HOME }}" }).plain, false);
   assert.equal(
-    inspectInputShape({ a: { $ref: { block_document_id: "1" } } }).plain,
+    shapeOf({ a: { $ref: { block_document_id: "1" } } }).plain,
     false,
   );
-  assert.equal(inspectInputShape({ a: new Date(0) }).plain, false);
-  assert.equal(inspectInputShape({ a: new Map() }).plain, false);
-  assert.equal(inspectInputShape({ a: () => 1 }).plain, false);
-  assert.equal(inspectInputShape({ a: 1n }).plain, false);
-  const shared = { k: 1 };
-  assert.equal(inspectInputShape({ a: shared, b: [shared] }).plain, false);
-  const cyclic: Record<string, unknown> = {};
-  cyclic.self = cyclic;
-  assert.equal(inspectInputShape({ cyclic }).plain, false);
+  // Inside a `$ref` mapping nothing is collected, yet the mapping is resolved.
+  assert.equal(
+    shapeOf({ a: { $ref: { block_document_id: "{{ x }}" } } }).plain,
+    false,
+  );
 });
 
-Deno.test("inspectInputShape() tells JSON data from other plain data", () => {
-  assert.deepEqual(inspectInputShape({ a: Number.POSITIVE_INFINITY }), {
+Deno.test("parseStep() tells JSON data from other plain data", () => {
+  assert.deepEqual(shapeOf({ a: Number.POSITIVE_INFINITY }), {
     plain: true,
     json: false,
   });
-  assert.deepEqual(inspectInputShape({ a: [undefined] }), {
-    plain: true,
-    json: false,
-  });
-  // deno-lint-ignore no-sparse-arrays -- a hole is what is being checked
-  assert.equal(inspectInputShape({ a: [1, , 2] }).json, false);
+  assert.equal(shapeOf({ a: [Number.NaN] }).json, false);
+  assert.equal(shapeOf({ a: { zero: -0 } }).json, false);
+  assert.equal(shapeOf({ a: 0 }).json, true);
+});
+
+Deno.test("parseStep() walks a self-sharing graph in linear time and sends it as a graph", () => {
+  let doubling: unknown = "{{ leaf }}";
+  for (let level = 0; level < 60; level++) {
+    doubling = { a: doubling, b: [doubling] };
+  }
+  assert.deepEqual(shapeOf({ doubling }), { plain: false, json: false });
+});
+
+Deno.test("recallInputShape() assumes nothing about inputs it never saw", () => {
+  assert.deepEqual(recallInputShape({ a: 1 }), { plain: false, json: false });
 });

@@ -20,6 +20,7 @@ export type SuiteCase =
   | "outputs"
   | "structured outputs"
   | "large payload"
+  | "large structured output"
   | "typed errors"
   | "thrown non-errors"
   | "missing export"
@@ -146,6 +147,27 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       ) as { payload: unknown; length: number };
       assert.ok(output.length > 1_000_000);
       assert.deepEqual(output.payload, payload);
+    },
+  );
+
+  test(
+    "large structured output",
+    "returns a large output with Dates, bytes, undefined and -0 intact",
+    async (executor) => {
+      const output = await executor.call(
+        fixtureTarget("returns_object.ts", "returnsLargeStructured"),
+        {},
+        callOptions(),
+      ) as Record<string, unknown>;
+      assert.deepEqual(output, {
+        rows: Array.from({ length: 3000 }, (_, i) => ({ i, text: `row ${i}` })),
+        when: new Date(0),
+        bytes: new Uint8Array(40_000).fill(7),
+        missing: undefined,
+        zero: -0,
+      });
+      assert.ok(Object.is(output.zero, -0));
+      assert.ok("missing" in output);
     },
   );
 

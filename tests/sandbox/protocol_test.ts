@@ -104,11 +104,21 @@ Deno.test("encodePayload() uses JSON text only for large JSON-safe values", () =
   assert.deepEqual(decodePayload(encodePayload(large)), large);
   assert.equal(encodePayload({ small: true }).kind, "clone");
   assert.equal(encodePayload({ ...large, missing: undefined }).kind, "clone");
+  // A repeated reference is data twice over, as on the frames between processes.
   const shared = { s: "x".repeat(20_000) };
-  assert.equal(encodePayload({ a: shared, b: shared }).kind, "clone");
+  const twice = encodePayload({ a: shared, b: shared });
+  assert.equal(twice.kind, "json");
+  assert.deepEqual(decodePayload(twice), { a: shared, b: shared });
+  assert.equal(encodePayload({ ...large, zero: -0 }).kind, "clone");
   const cyclic: Record<string, unknown> = { s: "x".repeat(20_000) };
   cyclic.self = cyclic;
   assert.equal(encodePayload(cyclic).kind, "clone");
+  // Small, but twice as large as JSON at each level: structured clone keeps it small.
+  let doubling: unknown = "x".repeat(100);
+  for (let level = 0; level < 40; level++) {
+    doubling = { a: doubling, b: doubling };
+  }
+  assert.equal(encodePayload(doubling).kind, "clone");
   assert.equal(
     encodePayload(Array.from({ length: 10 }), { threshold: 1 }).kind,
     "clone",

@@ -185,6 +185,32 @@ Deno.test("createStdioEndpoint() carries what postMessage carries", async () => 
   }
 });
 
+Deno.test("createStdioEndpoint() sends long byte arrays raw, each into a buffer of its own", async () => {
+  const { a, b } = pair();
+  try {
+    const received = new Promise<unknown>((resolve) =>
+      b.channel(2).addEventListener(
+        "message",
+        (event) => resolve((event as MessageEvent).data),
+      )
+    );
+    const whole = new Uint8Array(100_000).map((_, i) => i % 251);
+    // A view on part of a buffer: only its own bytes travel.
+    const part = new Uint8Array(whole.buffer, 1_000, 40_000);
+    a.channel(2).postMessage({ whole, part, small: new Uint8Array([1, 2]) });
+    const data = await received as Record<string, Uint8Array>;
+    assert.deepEqual(data, { whole, part, small: new Uint8Array([1, 2]) });
+    for (const bytes of [data.whole!, data.part!]) {
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.buffer.byteLength, bytes.byteLength);
+    }
+    assert.notEqual(data.whole!.buffer, data.part!.buffer);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 Deno.test("createStdioEndpoint() reads and writes a socket directly, large frames included", async () => {
   const dir = await Deno.makeTempDir();
   const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
