@@ -663,7 +663,9 @@ export function createSandboxExecutor(
         `Cannot start a sandbox host: "policy.memoryMb" must be an integer of at least 16, found ${memoryMb}`,
       );
     }
-    const dir = await Deno.makeTempDir({ prefix: "stepbox-host-" });
+    // Synchronous, like everything up to the spawn below: the host process starts before the
+    // caller goes on (a CLI loading the rest of itself), not after.
+    const dir = Deno.makeTempDirSync({ prefix: "stepbox-host-" });
     const socket = `${dir}/host.sock`;
     const importMapFile = await importMapArgument(callOptions.importMap, dir);
     const grant = callOptions.permissions.import;

@@ -1,37 +1,22 @@
 /**
- * `stepbox run`: load the step file, work out the ceiling, the import map and the seeds, run
- * the sections in order (build, push, pull) with outputs flowing through, and report.
+ * `stepbox run`: load the step file, work out the ceiling and the import map, and start the
+ * sandbox on the first step at once; then `_run_parts.ts` (loaded while the sandbox boots) runs
+ * the sections in order (build, push, pull) with outputs flowing through, and reports.
  *
  * @module
  */
 
-import jsyaml from "js-yaml";
-import {
-  isStepboxError,
-  StepExecutionError,
-  StepFileError,
-  StepValidationError,
-} from "../../errors.ts";
-import type { RunOptions, Step } from "../../types.ts";
 import type { SectionName } from "../../core/parse_step_file.ts";
-import { runSteps } from "../../core/run_steps.ts";
 import { createExecutor } from "../../sandbox/select.ts";
 import { type LoadedStepFile, loadStepFile } from "../../io/load_step_file.ts";
 import { readImportMap, readProjectImports } from "../../io/read_import_map.ts";
 import type { RunCliOptions } from "../args.ts";
 import { UsageError } from "../args.ts";
 import { fileCeiling } from "../ceiling.ts";
-import { Reporter } from "../report.ts";
 import type { CommandContext } from "./_context.ts";
-import { chooseValues, findStepFile, sandboxEnv } from "./_shared.ts";
-import { describeSteps } from "./_dry_run.ts";
+import { findStepFile, sandboxEnv } from "./_shared.ts";
 import { warmFirstStep } from "./_warm.ts";
-
-/** One list of steps to run: a section of a prefect.yaml file, or the whole list file. */
-interface Part {
-  section: SectionName | undefined;
-  steps: readonly Step[];
-}
+import type { Part } from "./_run_parts.ts";
 
 /**
  * Runs `stepbox run`. Resolves to the exit code: 0 success, 1 a step failed, 2 a bad file or
@@ -73,13 +58,6 @@ export async function runCommand(
   const file = await loadStepFile(name, { cwd, displayName: name });
   const parts = selectParts(file, options.section);
   const allSteps = parts.flatMap((part) => part.steps);
-
-  const upstreamOutputs: Record<string, unknown> = {
-    ...(options.varsFile !== undefined
-      ? await readVarsFile(options.varsFile, cwd)
-      : {}),
-    ...options.set,
-  };
   const fileDirectory = file.path.slice(0, file.path.lastIndexOf("/")) || "/";
   const importMap: Record<string, string> = {
     ...(await readProjectImports(fileDirectory)).imports,
@@ -87,134 +65,45 @@ export async function runCommand(
       ? await readImportMap(options.importMap, { cwd })
       : {}),
   };
+  // The default ceiling is what the file grants; explicit --allow-* flags replace it.
+  const ceiling = fileCeiling(allSteps);
+  const allow = options.allow ?? ceiling.allow;
+  const policy = {
+    allow,
+    env: sandboxEnv(env),
+    ...(options.allowUnenforced === true ? { allowUnenforced: true } : {}),
+  };
 
-  let writeEvent: ((line: string) => void) | undefined;
-  let eventsFile: Deno.FsFile | undefined;
-  if (options.events !== undefined && !options.dryRun) {
-    const eventsPath = options.events.startsWith("/")
-      ? options.events
-      : `${cwd}/${options.events}`;
-    try {
-      eventsFile = await Deno.open(eventsPath, {
-        write: true,
-        create: true,
-        truncate: true,
-      });
-    } catch (error) {
-      throw new UsageError(
-        `Cannot write the events file "${options.events}": ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        "run",
-      );
-    }
-    const encoder = new TextEncoder();
-    const handle = eventsFile;
-    writeEvent = (line) => {
-      const bytes = encoder.encode(line);
-      let written = 0;
-      while (written < bytes.length) {
-        written += handle.writeSync(bytes.subarray(written));
-      }
-    };
-  }
-  const reporter = new Reporter(
-    context.sink,
-    writeEvent !== undefined ? { writeEvent } : {},
-  );
+  // Everything the sandbox needs is known: its host and the first step's worker start now and
+  // boot while the rest of the run loads and sets up.
+  const executor = await executorLoading;
   try {
-    // The default ceiling is what the file grants; explicit --allow-* flags replace it.
-    const ceiling = fileCeiling(allSteps);
-    if (options.allow === undefined) {
-      for (const part of parts) {
-        for (const risky of fileCeiling(part.steps).risky) {
-          const where = await file.locate({
-            ...(part.section !== undefined ? { section: part.section } : {}),
-            index: risky.index,
-          });
-          const at = where !== undefined
-            ? `${where.file}:${where.line}:${where.column}: `
-            : "";
-          reporter.warn(
-            `${at}step "${risky.reference}" is granted ${
-              risky.grant === "all" ? "every permission" : `"${risky.grant}"`
-            }, which lets it escape the sandbox; the step file grants it, so this run allows it`,
-          );
-        }
-      }
-    }
-    const allow = options.allow ?? ceiling.allow;
-    const values = chooseValues(cwd, env, context.signal);
-
-    if (options.dryRun) {
-      const described = await describeSteps(file, parts, {
-        importMap,
-        allow,
-      });
-      for (const line of described.lines) reporter.info(line);
-      reporter.outputs(described.json);
-      return described.failed ? 2 : 0;
-    }
-
-    const runOptions: RunOptions = {
-      baseUrl: file.baseUrl,
-      values,
-      env,
-      policy: {
-        allow,
-        env: sandboxEnv(env),
-        ...(options.allowUnenforced === true ? { allowUnenforced: true } : {}),
-      },
-      importMap,
-      workingDirectory: cwd,
-      onOutput: (chunk) => reporter.output(chunk),
-      onSecret: (value) => reporter.secret(value),
-      warn: (message) => reporter.warn(message),
-      ...(options.isolation !== undefined
-        ? { isolation: options.isolation }
-        : {}),
-      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-      ...(context.signal !== undefined ? { signal: context.signal } : {}),
-    };
-    // One executor for every section, so build, push and pull share warm sandbox hosts; it is
-    // told the first step at once, so its sandbox host and worker start while the run sets up.
-    const executor = await (executorLoading ??
-      createExecutor(options.isolation ?? "step"));
     const firstPart = parts.find((part) => part.steps.length > 0);
-    if (firstPart !== undefined) {
-      warmFirstStep(executor, firstPart.steps, runOptions);
+    if (executor !== undefined && firstPart !== undefined) {
+      warmFirstStep(executor, firstPart.steps, {
+        importMap,
+        baseUrl: file.baseUrl,
+        policy,
+      });
     }
-    let outputs = upstreamOutputs;
-    try {
-      for (const part of parts) {
-        try {
-          outputs = await runSteps(part.steps, {
-            ...runOptions,
-            executor,
-            upstreamOutputs: outputs,
-            onEvent: (event) =>
-              reporter.event(
-                part.section === undefined
-                  ? event
-                  : Object.assign({ section: part.section }, event),
-              ),
-          });
-        } catch (error) {
-          return await reportFailure(error, file, part, reporter);
-        }
-      }
-    } finally {
+    const { runParts } = await import("./_run_parts.ts");
+    return await runParts({
+      options,
+      context,
+      file,
+      parts,
+      importMap,
+      policy,
+      executor,
+    });
+  } finally {
+    if (executor !== undefined) {
       // close() kills the hosts at once; waiting for them to be gone only matters to a caller
       // that goes on living (tests, embedding), not to a process about to exit.
       const closing = executor.close();
       if (context.exitsAfter !== true) await closing;
       else closing.catch(() => {});
     }
-    reporter.outputs(outputs);
-    return 0;
-  } finally {
-    reporter.close();
-    eventsFile?.close();
   }
 }
 
@@ -250,170 +139,4 @@ function selectParts(
     if (steps !== undefined) parts.push({ section: name, steps });
   }
   return parts;
-}
-
-async function readVarsFile(
-  path: string,
-  cwd: string,
-): Promise<Record<string, unknown>> {
-  const file = await loadVarsText(path, cwd);
-  let data: unknown;
-  try {
-    data = (jsyaml as unknown as {
-      load(text: string, options: { schema: unknown }): unknown;
-      CORE_SCHEMA: unknown;
-    }).load(file, {
-      schema: (jsyaml as unknown as { CORE_SCHEMA: unknown }).CORE_SCHEMA,
-    });
-  } catch (error) {
-    const mark = (error as { mark?: { line: number; column: number } }).mark;
-    throw new StepFileError(
-      `Cannot parse vars file: ${
-        (error as { reason?: string }).reason ?? String(error)
-      }`,
-      {
-        file: path,
-        ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}),
-      },
-    );
-  }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    throw new StepFileError(
-      'Cannot use vars file: it must be a mapping of names to values, such as "repository: https://github.com/org/repo"',
-      { file: path, line: 1, column: 1 },
-    );
-  }
-  return { ...data } as Record<string, unknown>;
-}
-
-async function loadVarsText(path: string, cwd: string): Promise<string> {
-  const absolute = path.startsWith("/") ? path : `${cwd}/${path}`;
-  try {
-    const info = await Deno.stat(absolute);
-    if (!info.isFile) throw new Error("it is not a regular file");
-    if (info.size > 16 * 1024 * 1024) {
-      throw new Error("it is larger than 16 MiB");
-    }
-    return await Deno.readTextFile(absolute);
-  } catch (error) {
-    throw new StepFileError(
-      `Cannot read vars file: ${
-        error instanceof Deno.errors.NotFound
-          ? "it does not exist"
-          : error instanceof Error
-          ? error.message
-          : String(error)
-      }`,
-      { file: path },
-    );
-  }
-}
-
-async function reportFailure(
-  error: unknown,
-  file: LoadedStepFile,
-  part: Part,
-  reporter: Reporter,
-): Promise<number> {
-  const sectionName = part.section;
-  const stepIndex = error instanceof StepExecutionError ||
-      error instanceof StepValidationError ||
-      (isStepboxError(error) &&
-        typeof (error as { stepIndex?: unknown }).stepIndex === "number")
-    ? (error as { stepIndex?: number }).stepIndex
-    : undefined;
-  const where = stepIndex === undefined ? undefined : await file.locate({
-    ...(sectionName !== undefined ? { section: sectionName } : {}),
-    index: stepIndex,
-  });
-  const at = where !== undefined
-    ? `${where.file}:${where.line}:${where.column}`
-    : file.file ?? "";
-  const reference = (error as { reference?: unknown })?.reference;
-  const label = stepIndex === undefined
-    ? "a step"
-    : `${sectionName !== undefined ? `${sectionName} ` : ""}step ${stepIndex}${
-      typeof reference === "string" ? ` "${reference}"` : ""
-    }`;
-  if (isAbort(error)) {
-    reporter.error(["error: the run was cancelled"]);
-    return 130;
-  }
-  const cause = (error as { cause?: unknown })?.cause;
-  if (
-    isExecution(error) && isStepboxError(cause) &&
-    BEFORE_RUN_CODES.has(cause.code)
-  ) {
-    // Found before the step ran: the file names nothing, or asks for more than the run's
-    // ceiling (the flags) allows. A bad file or usage, not a failed step.
-    reporter.error([`${at}: ${cause.message}`]);
-    return 2;
-  }
-  if (error instanceof StepExecutionError || isExecution(error)) {
-    reporter.error([
-      `error: ${at}: ${label} failed`,
-      ...chain(error),
-    ]);
-    return 1;
-  }
-  if (isStepboxError(error)) {
-    // Found before anything ran: the file asks for something impossible.
-    reporter.error([`${at}: ${(error as Error).message}`]);
-    return 2;
-  }
-  reporter.error([`error: ${at}: the run failed`, ...chain(error)]);
-  return 1;
-}
-
-const BEFORE_RUN_CODES = new Set<string>([
-  "POLICY",
-  "REFERENCE_RESOLUTION",
-  "IMPORT_MAP",
-  "STEP_INVALID",
-]);
-
-function isExecution(error: unknown): boolean {
-  return isStepboxError(error) && error.code === "STEP_EXECUTION";
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === "AbortError";
-}
-
-/** The error and its causes, one line each: name, code, message. */
-function chain(error: unknown): string[] {
-  const lines: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = error;
-  let depth = 0;
-  while (current !== undefined && current !== null && !seen.has(current)) {
-    seen.add(current);
-    lines.push(
-      `  ${depth === 0 ? "" : "caused by: "}${describeError(current)}`,
-    );
-    current = current instanceof Error || typeof current === "object"
-      ? (current as { cause?: unknown }).cause
-      : undefined;
-    if (++depth > 20) break;
-  }
-  return lines;
-}
-
-function describeError(error: unknown): string {
-  if (typeof error !== "object" || error === null) {
-    return `thrown value: ${String(error)}`;
-  }
-  const { name, message, code } = error as {
-    name?: unknown;
-    message?: unknown;
-    code?: unknown;
-  };
-  const label = typeof name === "string" && name !== "" ? name : "Error";
-  const codeText = typeof code === "string" || typeof code === "number"
-    ? ` [${code}]`
-    : "";
-  // Stack lines that crossed a boundary inside a message are noise here.
-  const text = (typeof message === "string" ? message : String(error))
-    .split("\n").filter((line) => !/^\s+at /.test(line)).join("\n");
-  return `${label}${codeText}: ${text}`;
 }
