@@ -1,5 +1,5 @@
 /**
- * The parent side of the sandbox: starts sandbox host processes (`host_main.ts`), pools them by
+ * The parent side of the sandbox: starts sandbox host processes (`host_entry.ts`), pools them by
  * (import map, policy, environment, import grant), talks to them over a private Unix socket
  * (comlink for control: prepare, cancel, stats, live output; one plain frame out and one back
  * per step call, see host_main.ts `CALL_CHANNEL`), recycles them after a bounded number of
@@ -83,7 +83,7 @@ const DEFAULT_ESSENTIAL_ENV = Object.freeze([
 ]);
 const DEFAULT_MEMORY_MB = 512;
 const SRC_DIR = new URL("../", import.meta.url);
-const HOST_MAIN = new URL("./host_main.ts", import.meta.url);
+const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
 // Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
 const BACKSTOP_MS = 2000;
 // host_main.ts's CALL_CHANNEL, repeated so that this file does not load the host's module.
@@ -706,7 +706,7 @@ export function createSandboxExecutor(
           `--import-map=${importMapFile}`,
           ...flags,
           `--v8-flags=--max-old-space-size=${memoryMb}`,
-          HOST_MAIN.href,
+          HOST_ENTRY.href,
           JSON.stringify(config),
         ],
         env: hostEnv(callOptions.policy.env),

@@ -1,8 +1,6 @@
 /**
- * The sandbox host process: started by {@linkcode createSandboxExecutor} as
- * `deno run --no-config --import-map=<generated> --allow-import=<mapped hosts> <the ceiling as
- * flags> --v8-flags=--max-old-space-size=<cap> host_main.ts <config JSON>` with a filtered
- * environment. It connects back to the parent over a private Unix socket (never stdio, which
+ * The sandbox host process (its main module is `host_entry.ts`, which starts the preloaded
+ * workers first): it connects back to the parent over a private Unix socket (never stdio, which
  * every Worker can read and write without any permission), exposes {@linkcode HostApi} over
  * comlink, answers step calls on {@linkcode CALL_CHANNEL}, and runs each step call in a Web
  * Worker whose `deno.permissions` sets every key.
@@ -16,7 +14,7 @@
 import type * as Comlink from "comlink";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
-import { toWorkerPermissions } from "./policy.ts";
+import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { createWorkerPool, type WorkerLease } from "./pool.ts";
 import {
   serializeError,
@@ -123,23 +121,27 @@ interface WorkerHandle {
 
 // Most prepared (spare) workers a host keeps at once.
 const MAX_PREPARED = 4;
-const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
 
 function workerKey(target: WorkerTarget): string {
   return JSON.stringify([target.specifier, target.permissions]);
 }
 
-function entrySource(comlinkUrl: string, specifier: string): string {
-  const s = JSON.stringify;
-  return `import * as comlink from ${s(comlinkUrl)};\n` +
-    `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
-    `import * as stepModule from ${s(specifier)};\n` +
-    `serveStep(stepModule, comlink, { specifier: ${s(specifier)} });\n`;
-}
-
-// Connects to the parent, serves calls until the connection closes, then ends every worker.
-// createSandboxExecutor() starts it as: deno run ... host_main.ts '{"socket":"/tmp/x/s",...}'
-async function runHost(config: HostConfig): Promise<void> {
+/**
+ * Connects to the parent, serves calls until the connection closes, then ends every worker.
+ *
+ * @param config What the parent passed (see `host_entry.ts`).
+ * @param early Workers already started for `config.preload`, adopted by the first spawn of
+ *   their target.
+ *
+ * @example
+ * ```ts ignore
+ * await runHost(JSON.parse(Deno.args[0]), []);
+ * ```
+ */
+export async function runHost(
+  config: HostConfig,
+  early: readonly EarlyWorker[] = [],
+): Promise<void> {
   // Loading comlink, connecting and starting the preloaded workers overlap.
   const comlinkLoading: Promise<typeof Comlink> = import(config.comlinkUrl);
   const connecting = Deno.connect({ transport: "unix", path: config.socket });
@@ -152,8 +154,32 @@ async function runHost(config: HostConfig): Promise<void> {
   const cancels = new Map<number, (reason: unknown) => void>();
   const prepared = new Map<
     string,
-    { handle: WorkerHandle; timer: ReturnType<typeof setTimeout> }
+    { handle: WorkerHandle; cancelTimer: () => void }
   >();
+
+  // Deno's first setTimeout() loads its Node-compatible timers, about 4 ms of this thread: the
+  // idle timers of workers started before the first call wait until its answer is out.
+  let timersHeld = true;
+  const heldTimers: Array<() => void> = [];
+  function idleTimer(fn: () => void, ms: number): () => void {
+    let cancelled = false;
+    let cancel = () => {
+      cancelled = true;
+    };
+    const arm = () => {
+      if (cancelled) return;
+      const id = setTimeout(fn, ms);
+      cancel = () => clearTimeout(id);
+    };
+    if (timersHeld) heldTimers.push(arm);
+    else arm();
+    return () => cancel();
+  }
+  function releaseTimers(): void {
+    if (!timersHeld) return;
+    timersHeld = false;
+    for (const arm of heldTimers.splice(0)) arm();
+  }
   let startedWorkers = 0;
   // Answers of the lean call path, by call id, while their worker runs them.
   const waiting = new Map<number, (signal: AnswerSignal) => void>();
@@ -162,18 +188,19 @@ async function runHost(config: HostConfig): Promise<void> {
     (stream: "stdout" | "stderr", text: string) => void
   >();
 
+  const earlyByKey = new Map(
+    early.map((worker) => [workerKey(worker.target), worker]),
+  );
+
   function spawn(target: WorkerTarget): WorkerHandle {
-    const source = entrySource(config.comlinkUrl, target.specifier);
+    const key = workerKey(target);
+    const started = earlyByKey.get(key);
+    earlyByKey.delete(key);
     let worker: Worker;
     try {
-      worker = new Worker(
-        `data:application/javascript,${encodeURIComponent(source)}`,
-        {
-          type: "module",
-          name: target.reference,
-          deno: { permissions: toWorkerPermissions(target.permissions) },
-        } as WorkerOptions,
-      );
+      const begun = started?.started;
+      if (begun !== undefined && "error" in begun) throw begun.error;
+      worker = begun?.worker ?? startWorker(config.comlinkUrl, target);
     } catch (error) {
       const reason = new PolicyError(
         `Cannot start a worker for "${target.reference}": ${
@@ -224,7 +251,7 @@ async function runHost(config: HostConfig): Promise<void> {
       },
     };
     live.add(handle);
-    worker.addEventListener("message", (event: MessageEvent) => {
+    const onMessage = (event: MessageEvent) => {
       const signal = event.data as WorkerSignal | undefined;
       if (signal?.stepbox === "done" || signal?.stepbox === "checked") {
         waiting.get(signal.id)?.(signal);
@@ -241,8 +268,8 @@ async function runHost(config: HostConfig): Promise<void> {
           ),
         );
       }
-    });
-    worker.addEventListener("error", (event: ErrorEvent) => {
+    };
+    const onError = (event: ErrorEvent) => {
       // Handled here: without this Deno also prints "error: Uncaught (in worker ...)".
       event.preventDefault();
       const detail = oneLine(event.message ?? String(event.error));
@@ -257,15 +284,25 @@ async function runHost(config: HostConfig): Promise<void> {
             { moduleUrl: target.specifier },
           ),
       );
-    });
-    worker.addEventListener("messageerror", () => {
+    };
+    const onMessageError = () => {
       handle.kill(
         new SandboxError(
           `The worker of "${target.reference}" sent a message that cannot be read`,
           { moduleUrl: target.specifier },
         ),
       );
-    });
+    };
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", onError);
+    worker.addEventListener("messageerror", onMessageError);
+    // What an early worker sent before these listeners existed, in order.
+    for (const event of started?.adopt() ?? []) {
+      if (handle.isDead) break;
+      if (event.type === "message") onMessage(event as MessageEvent);
+      else if (event.type === "error") onError(event as ErrorEvent);
+      else onMessageError();
+    }
     return handle;
   }
 
@@ -290,6 +327,7 @@ async function runHost(config: HostConfig): Promise<void> {
   const pool = createWorkerPool<WorkerHandle>({
     maxWorkers: config.poolSize,
     idleMs: config.poolIdleMs,
+    setTimer: idleTimer,
     spawn: (key) => {
       const handle = spawn(poolTargets.get(key)!);
       // A warm worker that dies on its own (a timer throwing after its call) leaves the pool.
@@ -310,7 +348,7 @@ async function runHost(config: HostConfig): Promise<void> {
     const entry = prepared.get(key);
     if (entry === undefined) return undefined;
     prepared.delete(key);
-    clearTimeout(entry.timer);
+    entry.cancelTimer();
     return entry.handle.isDead ? undefined : entry.handle;
   }
 
@@ -389,15 +427,15 @@ async function runHost(config: HostConfig): Promise<void> {
       // Bounded: a long run of different steps must not leave a spare behind each one.
       const [oldestKey, oldest] = prepared.entries().next().value!;
       prepared.delete(oldestKey);
-      clearTimeout(oldest.timer);
+      oldest.cancelTimer();
       oldest.handle.kill(new Error("unused"));
     }
     const handle = spawn(target);
-    const timer = setTimeout(() => {
+    const cancelTimer = idleTimer(() => {
       prepared.delete(key);
       handle.kill(new Error("unused"));
     }, config.preparedIdleMs);
-    prepared.set(key, { handle, timer });
+    prepared.set(key, { handle, cancelTimer });
   }
 
   // Targets whose spare (prepared) worker is started after the current call answers.
@@ -530,13 +568,15 @@ async function runHost(config: HostConfig): Promise<void> {
           } satisfies CallAnswer,
         );
       }
+      // The answer is written (socket writes start at once): timers may cost time now.
+      releaseTimers();
       startSpares();
     });
   });
   await endpoint.closed;
   pool.close();
-  for (const { handle, timer } of prepared.values()) {
-    clearTimeout(timer);
+  for (const { handle, cancelTimer } of prepared.values()) {
+    cancelTimer();
     handle.kill(new Error("host closing"));
   }
   for (const handle of [...live]) handle.kill(new Error("host closing"));
@@ -561,11 +601,4 @@ function oneLine(text: string): string {
   return where === undefined || first.includes(where.slice(3))
     ? first
     : `${first} (${where})`;
-}
-
-if (import.meta.main) {
-  const config = JSON.parse(Deno.args[0] ?? "{}") as HostConfig;
-  await runHost(config);
-  // Workers may still hold the event loop for a moment after terminate(); the host is done.
-  Deno.exit(0);
 }

@@ -17,6 +17,8 @@ export interface WorkerPoolOptions<W> {
   maxWorkers?: number;
   /** An idle worker is ended after this many milliseconds. @default 30000 */
   idleMs?: number;
+  /** Calls `fn` after `ms` and returns what cancels it. @default setTimeout and clearTimeout */
+  setTimer?: (fn: () => void, ms: number) => () => void;
 }
 
 /** A worker borrowed from the pool; give it back with `release`. */
@@ -46,7 +48,8 @@ interface Entry<W> {
   key: string;
   worker: W;
   busy: boolean;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the idle timer, while there is one. */
+  cancelTimer: (() => void) | undefined;
   lastUsed: number;
 }
 
@@ -81,6 +84,10 @@ export function createWorkerPool<W>(
 ): WorkerPool<W> {
   const maxWorkers = options.maxWorkers ?? 8;
   const idleMs = options.idleMs ?? 30_000;
+  const setTimer = options.setTimer ?? ((fn, ms) => {
+    const id = setTimeout(fn, ms);
+    return () => clearTimeout(id);
+  });
   if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
     throw new RangeError(
       `Cannot create a worker pool: "maxWorkers" must be a positive integer, found ${maxWorkers}`,
@@ -91,8 +98,8 @@ export function createWorkerPool<W>(
   let closed = false;
 
   function end(entry: Entry<W>, terminate: boolean): void {
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
-    entry.timer = undefined;
+    entry.cancelTimer?.();
+    entry.cancelTimer = undefined;
     entries.delete(entry);
     byWorker.delete(entry.worker);
     if (terminate) options.terminate(entry.worker);
@@ -117,7 +124,7 @@ export function createWorkerPool<W>(
   function park(entry: Entry<W>): void {
     entry.busy = false;
     entry.lastUsed = performance.now();
-    entry.timer = setTimeout(() => end(entry, true), idleMs);
+    entry.cancelTimer = setTimer(() => end(entry, true), idleMs);
   }
 
   function lease(
@@ -151,8 +158,8 @@ export function createWorkerPool<W>(
       }
       for (const entry of entries) {
         if (entry.key === key && !entry.busy) {
-          if (entry.timer !== undefined) clearTimeout(entry.timer);
-          entry.timer = undefined;
+          entry.cancelTimer?.();
+          entry.cancelTimer = undefined;
           entry.busy = true;
           return lease(entry, entry.worker, true);
         }
@@ -163,7 +170,7 @@ export function createWorkerPool<W>(
         key,
         worker,
         busy: true,
-        timer: undefined,
+        cancelTimer: undefined,
         lastUsed: performance.now(),
       };
       entries.add(entry);
@@ -181,7 +188,7 @@ export function createWorkerPool<W>(
         key,
         worker,
         busy: false,
-        timer: undefined,
+        cancelTimer: undefined,
         lastUsed: performance.now(),
       };
       entries.add(entry);

@@ -708,6 +708,26 @@ Deno.test("createSandboxExecutor() step: a repeated step gets a fresh spare work
   });
 });
 
+Deno.test("createSandboxExecutor() step: a module that fails to load while its host starts fails its call", async () => {
+  await withExecutor(async (executor) => {
+    const target = fixtureTarget("no_such_module.ts", "run");
+    // The host starts this worker before anything listens to it: its error must be kept.
+    executor.prepare!(target, callOptions());
+    const error = await executor.call(target, {}, callOptions()).then(
+      () => assert.fail("expected a rejection"),
+      (e) => e as Error,
+    );
+    assert.equal(error.name, "SandboxError");
+    assert.match(error.message, /Cannot load ".*no_such_module\.ts"/);
+    const output = await executor.call(
+      fixtureTarget("returns_object.ts", "returnsObject"),
+      { name: "after" },
+      callOptions(),
+    );
+    assert.equal((output as { greeting: string }).greeting, "hello after");
+  });
+});
+
 Deno.test("createSandboxExecutor() step: prepare() on a new host starts the worker with the host", async () => {
   await withExecutor(async (executor) => {
     const target = fixtureTarget("returns_object.ts", "returnsObject");

@@ -180,6 +180,32 @@ Deno.test("createWorkerPool() ends a worker after its idle time", async () => {
   pool.close();
 });
 
+Deno.test("createWorkerPool() keeps its idle timers with the given scheduler", () => {
+  const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+  const ended: number[] = [];
+  let next = 0;
+  const pool = createWorkerPool<number>({
+    idleMs: 50,
+    spawn: () => ++next,
+    terminate: (worker) => void ended.push(worker),
+    setTimer(fn, ms) {
+      const timer = { fn, ms, cancelled: false };
+      timers.push(timer);
+      return () => void (timer.cancelled = true);
+    },
+  });
+  pool.acquire("a").release();
+  assert.equal(timers[0]?.ms, 50);
+  // Taken again: its idle timer is cancelled, and a new one starts when it is back.
+  pool.acquire("a").release();
+  assert.equal(timers[0]?.cancelled, true);
+  assert.equal(timers.length, 2);
+  timers[1]!.fn();
+  assert.deepEqual(ended, [1]);
+  assert.equal(pool.size, 0);
+  pool.close();
+});
+
 Deno.test("createWorkerPool() rejects a bad size", () => {
   assert.throws(
     () => createWorkerPool({ maxWorkers: 0, spawn: () => 1, terminate() {} }),

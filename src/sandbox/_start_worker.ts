@@ -1,0 +1,95 @@
+/**
+ * Starting a step's Worker: the generated entry module, and every permission key set (an unset
+ * key would be inherited from the host). `host_entry.ts` starts the preloaded workers with it
+ * before the rest of the host loads; `host_main.ts` starts every other worker.
+ *
+ * @module
+ */
+
+import { toWorkerPermissions } from "./policy.ts";
+import type { WorkerTarget } from "./host_main.ts";
+
+const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
+const EVENT_TYPES = ["message", "error", "messageerror"] as const;
+
+/**
+ * Starts the Worker of `target`: a generated entry that imports comlink, the worker entry and
+ * the step module statically, so the module loads under the host's permissions.
+ *
+ * @param comlinkUrl The `file:` URL of comlink's ES module build.
+ * @param target The module, and the permissions of its calls.
+ * @returns The Worker (new Worker() blocks this thread while it starts).
+ * @throws {Error} when the host's own permissions do not cover the target's.
+ *
+ * @example
+ * ```ts ignore
+ * const worker = startWorker(comlinkUrl, { reference: "s.ts#f", specifier: "file:///s.ts", permissions: {} });
+ * ```
+ */
+export function startWorker(comlinkUrl: string, target: WorkerTarget): Worker {
+  const s = JSON.stringify;
+  const source = `import * as comlink from ${s(comlinkUrl)};\n` +
+    `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
+    `import * as stepModule from ${s(target.specifier)};\n` +
+    `serveStep(stepModule, comlink, { specifier: ${s(target.specifier)} });\n`;
+  return new Worker(
+    `data:application/javascript,${encodeURIComponent(source)}`,
+    {
+      type: "module",
+      name: target.reference,
+      deno: { permissions: toWorkerPermissions(target.permissions) },
+    } as WorkerOptions,
+  );
+}
+
+/** A Worker started before anyone listens to it: what it sends meanwhile is kept. */
+export interface EarlyWorker {
+  readonly target: WorkerTarget;
+  /** The Worker, or why it could not start. */
+  readonly started: { worker: Worker } | { error: unknown };
+  /** Stops keeping events and returns the ones kept, oldest first, for new listeners to
+   * handle. */
+  adopt(): Event[];
+}
+
+/**
+ * Starts the Worker of `target` at once and keeps its events (an error's default action
+ * prevented, as the host's own listener would) until {@linkcode EarlyWorker.adopt}.
+ *
+ * @param comlinkUrl The `file:` URL of comlink's ES module build.
+ * @param target The module, and the permissions of its calls.
+ * @returns The early worker.
+ *
+ * @example
+ * ```ts ignore
+ * const early = startEarly(comlinkUrl, target);
+ * // ... later, once listeners are attached:
+ * for (const event of early.adopt()) handle(event);
+ * ```
+ */
+export function startEarly(
+  comlinkUrl: string,
+  target: WorkerTarget,
+): EarlyWorker {
+  let worker: Worker;
+  try {
+    worker = startWorker(comlinkUrl, target);
+  } catch (error) {
+    return { target, started: { error }, adopt: () => [] };
+  }
+  const kept: Event[] = [];
+  const keep = (event: Event) => {
+    // Without this, a module that fails to load would end the host before it is adopted.
+    if (event.type === "error") event.preventDefault();
+    kept.push(event);
+  };
+  for (const type of EVENT_TYPES) worker.addEventListener(type, keep);
+  return {
+    target,
+    started: { worker },
+    adopt() {
+      for (const type of EVENT_TYPES) worker.removeEventListener(type, keep);
+      return kept.splice(0);
+    },
+  };
+}

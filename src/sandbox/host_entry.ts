@@ -1,0 +1,24 @@
+/**
+ * The sandbox host process's main module, started by {@linkcode createSandboxExecutor} as
+ * `deno run --no-config --import-map=<generated> --allow-import=<mapped hosts> <the ceiling as
+ * flags> --v8-flags=--max-old-space-size=<cap> host_entry.ts <config JSON>` with a filtered
+ * environment. It starts the preloaded workers first (new Worker() blocks for milliseconds, and
+ * each then loads its module on its own thread), then loads and runs the host itself
+ * (`host_main.ts`) while they load.
+ *
+ * @module
+ */
+
+import { startEarly } from "./_start_worker.ts";
+import type { HostConfig } from "./host_main.ts";
+
+if (import.meta.main) {
+  const config = JSON.parse(Deno.args[0] ?? "{}") as HostConfig;
+  const early = (config.preload ?? []).map(({ target }) =>
+    startEarly(config.comlinkUrl, target)
+  );
+  const { runHost } = await import("./host_main.ts");
+  await runHost(config, early);
+  // Workers may still hold the event loop for a moment after terminate(); the host is done.
+  Deno.exit(0);
+}
