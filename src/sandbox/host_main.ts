@@ -17,6 +17,7 @@ import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { createWorkerPool, type WorkerLease } from "./pool.ts";
 import {
+  postTransferring,
   serializeError,
   type StepCall,
   type StepOutcome,
@@ -225,7 +226,7 @@ export async function runHost(
     const handle: WorkerHandle = {
       target,
       post(message, transfer) {
-        worker.postMessage(message, transfer);
+        postTransferring(worker, message, transfer);
       },
       ready,
       onDeath(listener) {

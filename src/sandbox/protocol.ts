@@ -20,6 +20,7 @@ export {
   isJsonExact,
   JSON_PAYLOAD_THRESHOLD,
   type Payload,
+  postTransferring,
   type SerializedError,
   serializeError,
   type StepOutcome,

@@ -27,6 +27,7 @@ import {
   encodeJsonEarly,
   isJsonExact,
   type Payload,
+  postTransferring,
   type SerializedError,
   serializeError,
   type StepOutcome,
@@ -150,7 +151,8 @@ export function serveStep(
     void runStep(stepModule, options.specifier, request, write).then(
       ({ outcome, check }) => {
         try {
-          endpoint.postMessage(
+          postTransferring(
+            endpoint,
             {
               stepbox: "done",
               id,
