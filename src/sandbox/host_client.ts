@@ -778,7 +778,8 @@ export function createSandboxExecutor(
       throw error;
     } finally {
       listener.close();
-      await Deno.remove(socket).catch(() => {});
+      // Not awaited: the host's first call need not wait for the file system.
+      void Deno.remove(socket).catch(() => {});
     }
   }
 
