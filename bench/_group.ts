@@ -59,6 +59,8 @@ export interface Unavailable {
 export interface GroupTask {
   name: string;
   bench: Bench;
+  /** Releases what the task used; the runner calls it once the task is measured. */
+  after?: () => unknown;
 }
 
 /**
@@ -116,21 +118,83 @@ export class BenchGroup {
     name: string,
     profile: ProfileName,
     fn: () => unknown,
-    fnOptions: FnOptions & { async: boolean },
+    fnOptions: FnOptions & { async: boolean; after?: () => unknown },
   ): void {
     if (!this.wants(name)) return;
+    const { after, ...benchOptions } = fnOptions;
     const bench = new Bench({
       name,
       throws: true,
       ...scaledProfile(PROFILES[profile], this.#options.time),
     });
-    bench.add(name, fn, fnOptions);
-    this.#tasks.push({ name, bench });
+    bench.add(name, fn, benchOptions);
+    this.#tasks.push(
+      after === undefined ? { name, bench } : { name, bench, after },
+    );
   }
 
   /** Lists `name` as not available, with the reason, instead of measuring it. */
   unavailable(name: string, reason: string): void {
     if (this.wants(name)) this.#missing.push({ name, reason });
+  }
+
+  /**
+   * A resource one task uses: made before its first sample, released once the task is measured
+   * (so that the tasks after it do not run beside its processes and workers), or when the group
+   * closes should the run stop in between. Pass `hooks` to {@linkcode BenchGroup.add}.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BenchGroup } from "./_group.ts";
+   *
+   * const group = new BenchGroup({ time: 1, filter: undefined });
+   * const released: number[] = [];
+   * const resource = group.scoped(() => 7, (value) => void released.push(value));
+   * group.add("uses-it", "fast", () => assert.equal(resource.value, 7), {
+   *   async: false,
+   *   ...resource.hooks,
+   * });
+   * for (const task of group.tasks) {
+   *   await task.bench.run();
+   *   await task.after?.();
+   * }
+   * assert.deepEqual(released, [7]);
+   * await group.close();
+   * assert.deepEqual(released, [7]);
+   * ```
+   */
+  scoped<T>(
+    make: () => T | Promise<T>,
+    release: (value: T) => unknown,
+  ): {
+    readonly value: T;
+    readonly hooks: { beforeAll(): Promise<void>; after(): Promise<void> };
+  } {
+    let current: { value: T } | undefined;
+    const releaseCurrent = async () => {
+      if (current === undefined) return;
+      const { value } = current;
+      current = undefined;
+      await release(value);
+    };
+    this.defer(releaseCurrent);
+    return {
+      get value(): T {
+        if (current === undefined) {
+          throw new Error(
+            "Cannot use a scoped bench resource outside its task",
+          );
+        }
+        return current.value;
+      },
+      hooks: {
+        beforeAll: async () => {
+          current ??= { value: await make() };
+        },
+        after: releaseCurrent,
+      },
+    };
   }
 
   /** Runs `cleanup` when the group closes (in reverse order of registration). */

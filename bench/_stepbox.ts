@@ -182,18 +182,12 @@ export async function addHelloStepTask(
     return;
   }
   const { runSteps, createExecutor } = runner.value;
-  let executor: Executor | undefined;
+  const executor = group.scoped(createExecutor, (value) => value.close());
   group.add(name, options.profile, async () => {
     const outputs = await runSteps(HELLO_STEPS, {
-      executor: executor as Executor,
+      executor: executor.value,
       baseUrl: FIXTURES_URL,
     });
     expectOutput(outputs, "message", "hello bench");
-  }, {
-    async: true,
-    beforeAll() {
-      executor ??= createExecutor();
-    },
-  });
-  group.defer(() => executor?.close());
+  }, { async: true, ...executor.hooks });
 }

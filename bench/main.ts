@@ -136,6 +136,16 @@ async function runGroup(
           state: "failed",
           reason: errorText(error),
         });
+      } finally {
+        // The next task must not run beside this one's sandbox hosts.
+        try {
+          await task.after?.();
+        } catch (error) {
+          cleanupFailures.push(errorText(error));
+          progress(
+            `cannot release ${task.name}'s resources: ${errorText(error)}`,
+          );
+        }
       }
     }
     for (const missing of group.missing) {

@@ -8,7 +8,6 @@
 import type { BenchGroup } from "./_group.ts";
 import { makePayload } from "./_inputs.ts";
 import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
-import type { Executor } from "../src/sandbox/executor.ts";
 
 /**
  * Registers `json-roundtrip-1mb` and `payload-1mb-pool`.
@@ -46,19 +45,13 @@ export async function payloadBench(group: BenchGroup): Promise<void> {
   }
   const { runSteps, createExecutor } = runner.value;
   const steps = [{ "./echo.ts#echo": { payload } }];
-  let executor: Executor | undefined;
+  const executor = group.scoped(createExecutor, (value) => value.close());
   group.add("payload-1mb-pool", "fast", async () => {
     const outputs = await runSteps(steps, {
-      executor: executor as Executor,
+      executor: executor.value,
       baseUrl: FIXTURES_URL,
     });
     const echoed = outputs.payload as { items?: unknown[] } | undefined;
     expectOutput({ items: echoed?.items?.length }, "items", itemCount);
-  }, {
-    async: true,
-    beforeAll() {
-      executor ??= createExecutor();
-    },
-  });
-  group.defer(() => executor?.close());
+  }, { async: true, ...executor.hooks });
 }

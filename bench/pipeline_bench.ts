@@ -7,7 +7,6 @@
 
 import type { BenchGroup } from "./_group.ts";
 import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
-import type { Executor } from "../src/sandbox/executor.ts";
 
 const LENGTH = 100;
 const STEPS = Array.from(
@@ -43,20 +42,14 @@ export async function pipelineBench(group: BenchGroup): Promise<void> {
       continue;
     }
     const { runSteps, createExecutor } = runner.value;
-    let executor: Executor | undefined;
+    const executor = group.scoped(createExecutor, (value) => value.close());
     group.add(name, profile, async () => {
       const outputs = await runSteps(STEPS, {
-        executor: executor as Executor,
+        executor: executor.value,
         baseUrl: FIXTURES_URL,
         upstreamOutputs: { value: 0 },
       });
       expectOutput(outputs, "value", LENGTH);
-    }, {
-      async: true,
-      beforeAll() {
-        executor ??= createExecutor();
-      },
-    });
-    group.defer(() => executor?.close());
+    }, { async: true, ...executor.hooks });
   }
 }

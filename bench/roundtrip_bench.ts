@@ -89,12 +89,12 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
   );
   group.defer(() => comlinkWorker?.terminate());
 
-  let relay: Relay | undefined;
+  const relay = group.scoped(startRelay, (value) => value.close());
   group.add(
     "host-worker-rtt",
     "fast",
     async () => {
-      const { conn, frames } = relay as Relay;
+      const { conn, frames } = relay.value;
       await writeFrame(conn, JSON.stringify(INPUTS));
       const reply = await frames.next();
       if (reply === undefined) {
@@ -102,14 +102,8 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
       }
       return JSON.parse(reply);
     },
-    {
-      async: true,
-      async beforeAll() {
-        relay ??= await startRelay();
-      },
-    },
+    { async: true, ...relay.hooks },
   );
-  group.defer(() => relay?.close());
 
   await addHelloStepTask(group, "inline-step", {
     isolation: "inline",
