@@ -41,7 +41,7 @@ export type StepOutcome =
 export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
 
 /**
- * Encodes `value` for a boundary: one JSON string when it is JSON-safe (plain objects, arrays,
+ * Encodes `value` for a boundary: JSON text (as UTF-8) when it is JSON-safe (plain objects, arrays,
  * strings, finite numbers other than -0, booleans, null) and large, the value itself otherwise.
  * An object reached twice arrives as two equal objects either way: the frames between the
  * parent and its sandbox host carry values as data, not as a graph.
@@ -51,7 +51,7 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
  *   caller has already checked that `value` is JSON-safe, so no walk is needed to decide.
  * @returns The payload to send.
  *
- * @example Small values stay values, large JSON-safe ones become text
+ * @example Small values stay values, large JSON-safe ones become JSON
  * ```ts
  * import assert from "node:assert/strict";
  * import { encodePayload } from "./protocol.ts";

@@ -1,7 +1,7 @@
 /**
  * The messages that cross the sandbox boundaries (parent <-> host <-> worker): the step call,
- * the result envelope, errors as plain data, and payloads encoded per value (one JSON string
- * for large JSON-safe data, structured clone otherwise).
+ * the result envelope, errors as plain data, and payloads encoded per value (UTF-8 JSON for
+ * large JSON-safe data, structured clone otherwise).
  *
  * Nothing throws across a boundary: comlink's throw handler keeps only name, message and stack
  * (GoogleChromeLabs/comlink#594), so every answer is a {@linkcode StepOutcome} envelope.
