@@ -39,6 +39,7 @@ import {
   encodePayload,
   type StepCall,
   type StepOutcome,
+  transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
 
@@ -311,7 +312,8 @@ class Host {
         }, timeoutMs + BACKSTOP_MS);
       }
       try {
-        this.#calls.postMessage(call);
+        // The input's JSON bytes are this call's alone: written as they are, not copied.
+        this.#calls.postMessage(call, transferListOf(call.inputs));
       } catch (error) {
         // Inputs the frames cannot carry (a function, a cycle through a class instance, ...).
         finish(() => reject(error));

@@ -534,7 +534,8 @@ export async function runHost(
   const comlink = await comlinkLoading;
   const conn = await connecting;
   // Frames are written straight to the socket: one write per message.
-  const endpoint = createStdioEndpoint(conn, conn);
+  // Bytes received move on to a worker: each needs a buffer of its own.
+  const endpoint = createStdioEndpoint(conn, conn, { ownBytes: true });
   parent.api = comlink.wrap<ParentApi>(endpoint.channel(1));
   comlink.expose(api, endpoint.channel(0));
   const calls = endpoint.channel(CALL_CHANNEL);
@@ -545,6 +546,7 @@ export async function runHost(
       try {
         calls.postMessage(
           { id: call.id, outcome, unchecked: true } satisfies CallAnswer,
+          answerTransfer(outcome),
         );
         sentEarly = outcome;
       } catch {
@@ -559,7 +561,10 @@ export async function runHost(
         ? { id: call.id }
         : { id: call.id, outcome };
       try {
-        calls.postMessage(answer);
+        calls.postMessage(
+          answer,
+          answer.outcome === undefined ? [] : answerTransfer(answer.outcome),
+        );
       } catch (error) {
         // An answer the frames cannot carry: say so instead of leaving the call pending.
         calls.postMessage(
@@ -586,6 +591,11 @@ export async function runHost(
   } catch {
     // Already closed by the parent.
   }
+}
+
+// An answer's JSON bytes came from its worker and are used once: written as they are.
+function answerTransfer(outcome: StepOutcome): Transferable[] {
+  return outcome.ok ? transferListOf(outcome.value) : [];
 }
 
 // A worker's error as one clean line: the first line without Deno's "Uncaught (in worker ...)"

@@ -48,6 +48,9 @@ export interface StdioEndpointOptions {
   /** Receives an error thrown by a message listener. Reading goes on either way: a listener's
    * bug must not end the connection. @default reportError (an uncaught error, as EventTarget) */
   onListenerError?: (error: unknown) => void;
+  /** Give each long byte array received a buffer of its own (so it can be transferred on to a
+   * Worker), instead of a view into its frame. @default false */
+  ownBytes?: boolean;
 }
 
 type Listener = EventListenerOrEventListenerObject;
@@ -93,6 +96,7 @@ export function createStdioEndpoint(
 ): StdioEndpoint {
   const listeners = new Map<number, Set<Listener>>();
   const onListenerError = options.onListenerError ?? defaultListenerError;
+  const ownBytes = options.ownBytes === true;
   let isClosed = false;
   let writeFailed = false;
   let endError: unknown;
@@ -142,13 +146,16 @@ export function createStdioEndpoint(
       flushing = undefined;
     }
   }
-  function send(frame: Uint8Array): void {
+  // A frame is written as one or more chunks, in order, before the next frame's.
+  function send(chunks: Uint8Array[]): void {
     if (direct !== undefined) {
-      queue.push(frame);
+      queue.push(...chunks);
       flushing ??= flush(direct);
       return;
     }
-    streamWriter!.write(frame).catch(() => writeFailed = true);
+    for (const chunk of chunks) {
+      streamWriter!.write(chunk).catch(() => writeFailed = true);
+    }
   }
 
   function dispatch(channel: number, data: unknown): void {
@@ -186,7 +193,7 @@ export function createStdioEndpoint(
           if (bodyFilled === body.length) {
             const frame = body;
             body = undefined;
-            dispatch(channel, decodeMessage(format, frame));
+            dispatch(channel, decodeMessage(format, frame, ownBytes));
           }
           continue;
         }
@@ -217,7 +224,7 @@ export function createStdioEndpoint(
           if (bodyFilled === body.length) {
             const frame = body;
             body = undefined;
-            dispatch(channel, decodeMessage(format, frame));
+            dispatch(channel, decodeMessage(format, frame, ownBytes));
           }
         }
       }
@@ -239,9 +246,9 @@ export function createStdioEndpoint(
       );
     }
     return {
-      postMessage(message: unknown): void {
+      postMessage(message: unknown, transfer?: Transferable[]): void {
         if (writeFailed) return;
-        send(encodeFrame(id, message));
+        send(encodeFrame(id, message, transfer));
       },
       addEventListener(type: string, listener: Listener): void {
         if (type !== "message") return;
@@ -365,13 +372,12 @@ function bytesOf(view: ArrayBufferView | ArrayBuffer): string {
 function toTagged(
   value: unknown,
   stack: Set<object>,
-  attachments: Uint8Array[],
+  attachments: Attachments,
 ): unknown {
   switch (typeof value) {
     case "string":
       if (value.length >= LONG_STRING) {
-        attachments.push(encoder.encode(value));
-        return { [MARK]: "x", i: attachments.length - 1 };
+        return { [MARK]: "x", i: attachments.add(encoder.encode(value)) };
       }
       return value;
     case "boolean":
@@ -431,8 +437,7 @@ function toTagged(
       object instanceof Uint8Array && object.constructor === Uint8Array &&
       object.byteLength >= LONG_STRING
     ) {
-      attachments.push(object);
-      return { [MARK]: "y", i: attachments.length - 1 };
+      return { [MARK]: "y", i: attachments.addBytes(object) };
     }
     if (ArrayBuffer.isView(object)) {
       return { [MARK]: "tv", c: object.constructor.name, v: bytesOf(object) };
@@ -507,8 +512,7 @@ function fromBase64(text: string): ArrayBuffer {
   return bytes.buffer as ArrayBuffer;
 }
 
-// Reads attachment `index` as text (a long string) or as bytes (a long Uint8Array, in a buffer
-// of its own so that it can be transferred on).
+// Reads attachment `index` as text (a long string) or as bytes (a long Uint8Array).
 type AttachmentReader = (index: number, as: "text" | "bytes") => unknown;
 
 function fromTagged(value: unknown, attachment: AttachmentReader): unknown {
@@ -586,48 +590,69 @@ function fromTagged(value: unknown, attachment: AttachmentReader): unknown {
   }
 }
 
-// One frame: the header, then the body in the format that fits the message.
-function encodeFrame(channel: number, message: unknown): Uint8Array {
-  if (isPlainJson(message, new Set())) {
-    return framed(channel, PLAIN, encoder.encode(JSON.stringify(message)));
+// The raw bytes that follow a frame's JSON, by index. A byte array whose buffer the sender
+// transferred is written as it is; any other is copied now, as postMessage would copy it.
+class Attachments {
+  readonly list: Uint8Array[] = [];
+  readonly #transferred: ReadonlySet<unknown>;
+
+  constructor(transfer: readonly Transferable[] | undefined) {
+    this.#transferred = new Set(transfer ?? []);
   }
-  const attachments: Uint8Array[] = [];
+
+  add(bytes: Uint8Array): number {
+    return this.list.push(bytes) - 1;
+  }
+
+  addBytes(bytes: Uint8Array): number {
+    return this.add(
+      this.#transferred.has(bytes.buffer) ? bytes : bytes.slice(),
+    );
+  }
+}
+
+// One frame, as the chunks to write in order: the header and the body in the format that fits
+// the message; a large attachment is its own chunk, so it is not copied into the frame.
+function encodeFrame(
+  channel: number,
+  message: unknown,
+  transfer?: readonly Transferable[],
+): Uint8Array[] {
+  if (isPlainJson(message, new Set())) {
+    return [framed(channel, PLAIN, encoder.encode(JSON.stringify(message)))];
+  }
+  const attachments = new Attachments(transfer);
   const json = encoder.encode(
     JSON.stringify(toTagged(message, new Set(), attachments)) ?? "null",
   );
-  if (attachments.length === 0) return framed(channel, TAGGED, json);
-  // Body: [u32 JSON length][JSON][u32 count][u32 length each][attachment bytes...], written in
-  // place so that a large attachment is copied once.
-  let size = 8 + json.length + 4 * attachments.length;
-  for (const bytes of attachments) size += bytes.length;
-  const frame = header(channel, ATTACHED, size);
-  const view = new DataView(frame.buffer);
+  const list = attachments.list;
+  if (list.length === 0) return [framed(channel, TAGGED, json)];
+  // Body: [u32 JSON length][JSON][u32 count][u32 length each][attachment bytes...]
+  const prefix = 8 + json.length + 4 * list.length;
+  let size = prefix;
+  for (const bytes of list) size += bytes.length;
+  const head = new Uint8Array(HEADER + prefix);
+  const view = new DataView(head.buffer);
+  view.setUint32(0, size);
+  head[4] = channel;
+  head[5] = ATTACHED;
   view.setUint32(HEADER, json.length);
-  frame.set(json, HEADER + 4);
+  head.set(json, HEADER + 4);
   let offset = HEADER + 4 + json.length;
-  view.setUint32(offset, attachments.length);
+  view.setUint32(offset, list.length);
   offset += 4;
-  for (const bytes of attachments) {
+  for (const bytes of list) {
     view.setUint32(offset, bytes.length);
     offset += 4;
   }
-  for (const bytes of attachments) {
-    frame.set(bytes, offset);
-    offset += bytes.length;
-  }
-  return frame;
-}
-
-function header(channel: number, format: number, bodyLength: number) {
-  const frame = new Uint8Array(HEADER + bodyLength);
-  new DataView(frame.buffer).setUint32(0, bodyLength);
-  frame[4] = channel;
-  frame[5] = format;
-  return frame;
+  return [head, ...list];
 }
 
 function framed(channel: number, format: number, body: Uint8Array) {
-  const frame = header(channel, format, body.length);
+  const frame = new Uint8Array(HEADER + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame[4] = channel;
+  frame[5] = format;
   frame.set(body, HEADER);
   return frame;
 }
@@ -638,7 +663,11 @@ function noAttachments(): never {
   );
 }
 
-function decodeMessage(format: number, body: Uint8Array): unknown {
+function decodeMessage(
+  format: number,
+  body: Uint8Array,
+  ownBytes: boolean,
+): unknown {
   if (format === PLAIN) return JSON.parse(decoder.decode(body));
   if (format === TAGGED) {
     return fromTagged(JSON.parse(decoder.decode(body)), noAttachments);
@@ -663,8 +692,8 @@ function decodeMessage(format: number, body: Uint8Array): unknown {
     if (!(index >= 0 && index < count)) noAttachments();
     const start = starts[index]!;
     const end = starts[index + 1]!;
-    return as === "text"
-      ? decoder.decode(body.subarray(start, end))
-      : body.slice(start, end);
+    if (as === "text") return decoder.decode(body.subarray(start, end));
+    // The frame's buffer is this message's alone: a view is safe unless it must move on.
+    return ownBytes ? body.slice(start, end) : body.subarray(start, end);
   });
 }

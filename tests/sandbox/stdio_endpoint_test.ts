@@ -185,7 +185,43 @@ Deno.test("createStdioEndpoint() carries what postMessage carries", async () => 
   }
 });
 
-Deno.test("createStdioEndpoint() sends long byte arrays raw, each into a buffer of its own", async () => {
+Deno.test("createStdioEndpoint() sends long byte arrays raw, copied unless transferred", async () => {
+  const aToB = new TransformStream<Uint8Array, Uint8Array>();
+  const bToA = new TransformStream<Uint8Array, Uint8Array>();
+  await using a = createStdioEndpoint(bToA.readable, aToB.writable);
+  await using b = createStdioEndpoint(aToB.readable, bToA.writable, {
+    ownBytes: true,
+  });
+  const received: Record<string, Uint8Array>[] = [];
+  const arrived = new Promise<void>((resolve) =>
+    b.channel(2).addEventListener("message", (event) => {
+      received.push((event as MessageEvent).data);
+      if (received.length === 2) resolve();
+    })
+  );
+  const whole = new Uint8Array(100_000).map((_, i) => i % 251);
+  // A view on part of a buffer: only its own bytes travel.
+  const part = new Uint8Array(whole.buffer, 1_000, 40_000);
+  const expected = { whole: whole.slice(), part: part.slice() };
+  a.channel(2).postMessage({ whole, part, small: new Uint8Array([1, 2]) });
+  // Not transferred: what was posted is what arrives, whatever the sender does next.
+  whole.fill(0);
+  const moved = new Uint8Array(50_000).fill(9);
+  a.channel(2).postMessage({ moved }, [moved.buffer]);
+  await arrived;
+  assert.deepEqual(received[0], {
+    ...expected,
+    small: new Uint8Array([1, 2]),
+  });
+  assert.deepEqual(received[1], { moved: new Uint8Array(50_000).fill(9) });
+  // ownBytes: each in a buffer of its own, ready to be transferred on.
+  for (const bytes of [received[0]!.whole!, received[0]!.part!]) {
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, bytes.byteLength);
+  }
+});
+
+Deno.test("createStdioEndpoint() gives views into the frame by default", async () => {
   const { a, b } = pair();
   try {
     const received = new Promise<unknown>((resolve) =>
@@ -194,17 +230,11 @@ Deno.test("createStdioEndpoint() sends long byte arrays raw, each into a buffer 
         (event) => resolve((event as MessageEvent).data),
       )
     );
-    const whole = new Uint8Array(100_000).map((_, i) => i % 251);
-    // A view on part of a buffer: only its own bytes travel.
-    const part = new Uint8Array(whole.buffer, 1_000, 40_000);
-    a.channel(2).postMessage({ whole, part, small: new Uint8Array([1, 2]) });
-    const data = await received as Record<string, Uint8Array>;
-    assert.deepEqual(data, { whole, part, small: new Uint8Array([1, 2]) });
-    for (const bytes of [data.whole!, data.part!]) {
-      assert.equal(bytes.byteOffset, 0);
-      assert.equal(bytes.buffer.byteLength, bytes.byteLength);
-    }
-    assert.notEqual(data.whole!.buffer, data.part!.buffer);
+    const bytes = new Uint8Array(40_000).fill(3);
+    a.channel(2).postMessage({ bytes });
+    const data = await received as { bytes: Uint8Array };
+    assert.deepEqual(data.bytes, bytes);
+    assert.ok(data.bytes.buffer.byteLength > data.bytes.byteLength);
   } finally {
     await a.close();
     await b.close();
