@@ -87,60 +87,6 @@ export function encodePayload(
   return { kind: "clone", value };
 }
 
-/**
- * Encodes `value` as JSON when its JSON text is large, without checking first that JSON carries
- * it exactly: the sender can let the bytes travel while {@linkcode isJsonExact} checks, and send
- * the value itself when it does not. `undefined` when the text would be small, or there is none
- * (a cycle, a BigInt, a function).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodeJsonEarly, isJsonExact } from "./protocol.ts";
- * const output = { when: new Date(0), pad: "x".repeat(20000) };
- * assert.equal(encodeJsonEarly(output)?.kind, "json");
- * assert.equal(isJsonExact(output), false);
- * assert.equal(encodeJsonEarly({ a: 1 }), undefined);
- * ```
- */
-export function encodeJsonEarly(
-  value: unknown,
-  threshold: number = JSON_PAYLOAD_THRESHOLD,
-): Payload | undefined {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    return undefined;
-  }
-  return text !== undefined && text.length >= threshold
-    ? jsonPayload(text)
-    : undefined;
-}
-
-/**
- * Whether JSON text carries `value` exactly: plain objects and arrays without holes, strings,
- * finite numbers other than -0, booleans and null (a repeated reference arrives as equal copies,
- * as every value crossing the sandbox's frames does).
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { isJsonExact } from "./protocol.ts";
- * assert.equal(isJsonExact({ a: [1, "x", null, { b: true }] }), true);
- * assert.equal(isJsonExact({ a: undefined }), false);
- * assert.equal(isJsonExact([Number.NaN]), false);
- * ```
- */
-export function isJsonExact(value: unknown): boolean {
-  try {
-    return jsonSize(value, { nodes: NODE_BUDGET }) >= 0;
-  } catch {
-    // Nesting too deep for a recursive walk, or a cycle.
-    return false;
-  }
-}
-
 // Made on first use: every step's Worker loads this module, and most never need them.
 let utf8Encoder: TextEncoder | undefined;
 let utf8Decoder: TextDecoder | undefined;

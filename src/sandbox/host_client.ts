@@ -94,7 +94,7 @@ interface Pending {
   target: StepTarget;
   onOutput: ((chunk: OutputChunk) => void) | undefined;
   fail(reason: unknown): void;
-  answer(answer: CallAnswer): void;
+  answer(outcome: StepOutcome): void;
 }
 
 /** What a host needs beyond its key: paths to read and hosts to import from. */
@@ -150,7 +150,7 @@ class Host {
     this.#calls = this.#endpoint.channel(CALL_CHANNEL);
     this.#calls.addEventListener("message", (event) => {
       const answer = (event as MessageEvent).data as CallAnswer;
-      this.pending.get(answer.id)?.answer(answer);
+      this.pending.get(answer.id)?.answer(answer.outcome);
     });
     const parentApi: ParentApi = {
       output: (id, stream, text) => {
@@ -258,9 +258,6 @@ class Host {
   ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
-      let early: Opened | undefined;
-      const settle = (opened: Opened) =>
-        opened.ok ? resolve(opened.value) : reject(opened.error);
       let backstop: ReturnType<typeof setTimeout> | undefined;
       const finish = (fn: () => void) => {
         if (settled) return;
@@ -278,17 +275,15 @@ class Host {
         target,
         onOutput: options.onOutput,
         fail: (reason) => finish(() => reject(reason)),
-        answer: ({ outcome, unchecked }) => {
-          if (outcome === undefined) {
-            // The host confirmed the unchecked answer before.
-            finish(() => settle(early!));
-          } else if (unchecked === true) {
-            // Decoded while the worker checks it; kept until the host says whether it stands.
-            early = openOutcome(outcome);
-          } else {
-            finish(() => settle(openOutcome(outcome)));
-          }
-        },
+        answer: (outcome) =>
+          finish(() => {
+            try {
+              if (outcome.ok) resolve(decodePayload(outcome.value));
+              else reject(deserializeError(outcome.error));
+            } catch (error) {
+              reject(error);
+            }
+          }),
       });
       if (options.signal !== undefined) {
         if (options.signal.aborted) return onAbort();
@@ -375,19 +370,6 @@ async function removeDir(dir: string): Promise<void> {
 const WORKER_UNCAUGHT =
   // deno-lint-ignore no-control-regex -- Deno colours its error output
   /(?:\u001b\[[0-9;]*m)*error(?:\u001b\[[0-9;]*m)*: Uncaught \(in worker "[^"\n]*"\)[^\n]*(?:\n|$)(?:(?:[ \t]+at |[ \t]*\d*[ \t]*\|)[^\n]*(?:\n|$))*/g;
-
-/** An outcome opened: the decoded value, or the rebuilt error. */
-type Opened = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-function openOutcome(outcome: StepOutcome): Opened {
-  try {
-    return outcome.ok
-      ? { ok: true, value: decodePayload(outcome.value) }
-      : { ok: false, error: deserializeError(outcome.error) };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 function lastLines(text: string): string {
   // deno-lint-ignore no-control-regex -- strip ANSI colours from Deno's error output

@@ -57,26 +57,16 @@ export interface WorkerTarget {
  */
 export const CALL_CHANNEL = 2;
 
-/**
- * The host's answer to a call on {@linkcode CALL_CHANNEL}. One with `unchecked` is provisional
- * (a large output sent as JSON while its worker checks that JSON carries it exactly): a second
- * answer follows, confirming it (no `outcome`) or replacing it.
- */
+/** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
 export interface CallAnswer {
   id: number;
-  outcome?: StepOutcome;
-  unchecked?: true;
+  outcome: StepOutcome;
 }
 
 /** The host's API, exposed to the parent on channel 0. */
 export interface HostApi {
-  /** Runs one step call. Never rejects: failures are envelopes. `early` receives an unchecked
-   * outcome ahead of the final one (see {@linkcode CallAnswer}); when the check confirms it,
-   * the final outcome is that same object. */
-  call(
-    call: StepCall,
-    early?: (outcome: StepOutcome) => void,
-  ): Promise<StepOutcome>;
+  /** Runs one step call. Never rejects: failures are envelopes. */
+  call(call: StepCall): Promise<StepOutcome>;
   /** Cancels a call: its worker is terminated. */
   cancel(id: number): void;
   /** Starts a worker for `target` ahead of a call (step: one spare; pool: one warm). */
@@ -102,8 +92,6 @@ export interface ParentApi {
   /** Live output of a built-in step. */
   output(id: number, stream: "stdout" | "stderr", text: string): void;
 }
-
-type AnswerSignal = Extract<WorkerSignal, { stepbox: "done" | "checked" }>;
 
 interface WorkerHandle {
   readonly target: WorkerTarget;
@@ -183,7 +171,7 @@ export async function runHost(
   }
   let startedWorkers = 0;
   // Answers of the lean call path, by call id, while their worker runs them.
-  const waiting = new Map<number, (signal: AnswerSignal) => void>();
+  const waiting = new Map<number, (outcome: StepOutcome) => void>();
   const writers = new Map<
     number,
     (stream: "stdout" | "stderr", text: string) => void
@@ -254,8 +242,8 @@ export async function runHost(
     live.add(handle);
     const onMessage = (event: MessageEvent) => {
       const signal = event.data as WorkerSignal | undefined;
-      if (signal?.stepbox === "done" || signal?.stepbox === "checked") {
-        waiting.get(signal.id)?.(signal);
+      if (signal?.stepbox === "done") {
+        waiting.get(signal.id)?.(signal.outcome);
       } else if (signal?.stepbox === "write") {
         writers.get(signal.id)?.(signal.stream, signal.text);
       } else if (signal?.stepbox === "ready") {
@@ -356,7 +344,6 @@ export async function runHost(
   async function run(
     handle: WorkerHandle,
     call: StepCall,
-    early?: (outcome: StepOutcome) => void,
   ): Promise<StepOutcome> {
     const request: RunRequest = {
       reference: call.reference,
@@ -377,17 +364,7 @@ export async function runHost(
       // Rejects with the reason when the worker died before it loaded its module.
       await handle.ready;
       return await new Promise<StepOutcome>((resolve) => {
-        let unchecked: StepOutcome | undefined;
-        waiting.set(call.id, (signal) => {
-          if (signal.stepbox === "checked") {
-            resolve(signal.outcome ?? unchecked!);
-          } else if (signal.unchecked === true) {
-            unchecked = signal.outcome;
-            early?.(signal.outcome);
-          } else {
-            resolve(signal.outcome);
-          }
-        });
+        waiting.set(call.id, resolve);
         unsubscribe = handle.onDeath((reason) =>
           resolve({ ok: false, error: serializeError(reason) })
         );
@@ -460,7 +437,7 @@ export async function runHost(
   }
 
   const api: HostApi = {
-    async call(call, early) {
+    async call(call) {
       const target: WorkerTarget = {
         reference: call.reference,
         specifier: call.specifier,
@@ -490,7 +467,7 @@ export async function runHost(
       }
       cancels.set(call.id, (reason) => handle.kill(reason));
       try {
-        const outcome = await run(handle, call, early);
+        const outcome = await run(handle, call);
         if (lease !== undefined) {
           lease.release({ reset: !outcome.ok || handle.isDead });
         } else {
@@ -541,29 +518,16 @@ export async function runHost(
   const calls = endpoint.channel(CALL_CHANNEL);
   calls.addEventListener("message", (event) => {
     const call = (event as MessageEvent).data as StepCall;
-    let sentEarly: StepOutcome | undefined;
-    const early = (outcome: StepOutcome) => {
-      try {
-        calls.postMessage(
-          { id: call.id, outcome, unchecked: true } satisfies CallAnswer,
-          answerTransfer(outcome),
-        );
-        sentEarly = outcome;
-      } catch {
-        // The final answer carries it whole.
-      }
-    };
-    void api.call(call, early).catch((error): StepOutcome => ({
+    void api.call(call).catch((error): StepOutcome => ({
       ok: false,
       error: serializeError(error),
     })).then((outcome) => {
-      const answer: CallAnswer = outcome === sentEarly
-        ? { id: call.id }
-        : { id: call.id, outcome };
+      const answer: CallAnswer = { id: call.id, outcome };
       try {
+        // The answer's JSON bytes came from the worker and are used once: written as they are.
         calls.postMessage(
           answer,
-          answer.outcome === undefined ? [] : answerTransfer(answer.outcome),
+          outcome.ok ? transferListOf(outcome.value) : [],
         );
       } catch (error) {
         // An answer the frames cannot carry: say so instead of leaving the call pending.
@@ -591,11 +555,6 @@ export async function runHost(
   } catch {
     // Already closed by the parent.
   }
-}
-
-// An answer's JSON bytes came from its worker and are used once: written as they are.
-function answerTransfer(outcome: StepOutcome): Transferable[] {
-  return outcome.ok ? transferListOf(outcome.value) : [];
 }
 
 // A worker's error as one clean line: the first line without Deno's "Uncaught (in worker ...)"

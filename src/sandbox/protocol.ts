@@ -15,9 +15,7 @@ import type { Payload, SerializedError } from "./_wire.ts";
 
 export {
   decodePayload,
-  encodeJsonEarly,
   encodePayload,
-  isJsonExact,
   JSON_PAYLOAD_THRESHOLD,
   type Payload,
   postTransferring,

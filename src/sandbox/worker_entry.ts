@@ -24,8 +24,7 @@ import type { StepContext } from "../types.ts";
 // classes by the host's parent, so src/errors.ts is not loaded in the Worker.
 import {
   decodePayload,
-  encodeJsonEarly,
-  isJsonExact,
+  encodePayload,
   type Payload,
   postTransferring,
   type SerializedError,
@@ -62,10 +61,6 @@ export interface WorkerApi {
  * ready or about to close itself; a call travels as one `run` envelope and is answered by one
  * `done` envelope, with a built-in's live output as `write` messages before it.
  *
- * A large output goes out as JSON at once, marked `unchecked`, and is checked while it travels:
- * a `checked` envelope follows, confirming it, or replacing it (`outcome`) when JSON does not
- * carry it exactly (a Date inside, say). Until then the answer is not final.
- *
  * Why not comlink for the call: each comlink call makes a UUID, a per-call listener and a
  * wire-value wrapping on both sides, which cost a warm (`pool`) step several times the bare
  * message round trip. comlink stays exposed ({@linkcode WorkerApi}) for anything beyond the call.
@@ -74,8 +69,7 @@ export type WorkerSignal =
   | { stepbox: "ready" }
   | { stepbox: "exit"; how: string }
   | { stepbox: "run"; id: number; request: RunRequest }
-  | { stepbox: "done"; id: number; outcome: StepOutcome; unchecked?: true }
-  | { stepbox: "checked"; id: number; outcome?: StepOutcome }
+  | { stepbox: "done"; id: number; outcome: StepOutcome }
   | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string };
 
 /** Options of {@linkcode serveStep}. */
@@ -126,14 +120,8 @@ export function serveStep(
     (globalThis as unknown as NonNullable<ServeStepOptions["endpoint"]>);
   if (options.endpoint === undefined) guardSelfExit(endpoint);
   const api: WorkerApi = {
-    async run(request, write) {
-      const { outcome, check } = await runStep(
-        stepModule,
-        options.specifier,
-        request,
-        write,
-      );
-      return check?.() ?? outcome;
+    run(request, write) {
+      return runStep(stepModule, options.specifier, request, write);
     },
   };
   comlink.expose(api, endpoint);
@@ -149,28 +137,13 @@ export function serveStep(
         )
       : undefined;
     void runStep(stepModule, options.specifier, request, write).then(
-      ({ outcome, check }) => {
+      (outcome) => {
         try {
           postTransferring(
             endpoint,
-            {
-              stepbox: "done",
-              id,
-              outcome,
-              ...(check === undefined ? {} : { unchecked: true as const }),
-            } satisfies WorkerSignal,
+            { stepbox: "done", id, outcome } satisfies WorkerSignal,
             outcome.ok ? transferListOf(outcome.value) : [],
           );
-          if (check !== undefined) {
-            const replacement = check();
-            endpoint.postMessage(
-              {
-                stepbox: "checked",
-                id,
-                ...(replacement === undefined ? {} : { outcome: replacement }),
-              } satisfies WorkerSignal,
-            );
-          }
         } catch (error) {
           // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).
           endpoint.postMessage(
@@ -211,26 +184,17 @@ function guardSelfExit(endpoint: { postMessage(message: unknown): void }) {
   }
 }
 
-/** A step's outcome; with `check`, the outcome is unchecked JSON, and `check()` returns
- * `undefined` when JSON carries the output exactly, or the outcome to send instead. */
-interface RunResult {
-  outcome: StepOutcome;
-  check?: () => StepOutcome | undefined;
-}
-
 async function runStep(
   stepModule: Record<string, unknown>,
   specifier: string,
   request: RunRequest,
   write?: (stream: "stdout" | "stderr", text: string) => void,
-): Promise<RunResult> {
+): Promise<StepOutcome> {
   const fn = stepModule[request.exportName];
   if (typeof fn !== "function") {
     return {
-      outcome: {
-        ok: false,
-        error: missingExport(stepModule, specifier, request, fn),
-      },
+      ok: false,
+      error: missingExport(stepModule, specifier, request, fn),
     };
   }
   let value: unknown;
@@ -259,29 +223,24 @@ async function runStep(
     }
   } catch (error) {
     return {
-      outcome: {
-        ok: false,
-        error: toPermissionError(error, request.reference) ??
-          serializeError(error),
-      },
+      ok: false,
+      error: toPermissionError(error, request.reference) ??
+        serializeError(error),
     };
   }
-  // Small, or not JSON at all: the output goes as it is.
-  const early = encodeJsonEarly(value);
-  if (early === undefined) return { outcome: cloneOutcome(value, request) };
-  return {
-    outcome: { ok: true, value: early },
-    check: () => isJsonExact(value) ? undefined : cloneOutcome(value, request),
-  };
+  return encodeOutput(value, request);
 }
 
-// The outcome of a finished step whose output goes as it is, by structured clone.
-function cloneOutcome(value: unknown, request: RunRequest): StepOutcome {
+// The output as a payload: JSON when large and JSON-safe (checked before any is written: a
+// binary output would grow several times over as JSON text), else the value itself if it can
+// leave the worker at all.
+function encodeOutput(value: unknown, request: RunRequest): StepOutcome {
   try {
-    const keyPath = findUncloneable(value);
-    if (keyPath === undefined) {
-      return { ok: true, value: { kind: "clone", value } };
-    }
+    const payload = encodePayload(value);
+    const keyPath = payload.kind === "json"
+      ? undefined
+      : findUncloneable(value);
+    if (keyPath === undefined) return { ok: true, value: payload };
     const where = keyPath === "" ? "the output itself" : `"${keyPath}"`;
     return {
       ok: false,

@@ -21,6 +21,7 @@ export type SuiteCase =
   | "structured outputs"
   | "large payload"
   | "large structured output"
+  | "large binary output"
   | "typed errors"
   | "thrown non-errors"
   | "missing export"
@@ -168,6 +169,22 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       });
       assert.ok(Object.is(output.zero, -0));
       assert.ok("missing" in output);
+    },
+  );
+
+  test(
+    "large binary output",
+    "returns 8 MB of bytes as bytes",
+    async (executor) => {
+      const output = await executor.call(
+        fixtureTarget("returns_object.ts", "returnsLargeBytes"),
+        {},
+        callOptions(),
+      ) as { rows: unknown[]; data: Uint8Array };
+      assert.equal(output.rows.length, 3000);
+      assert.ok(output.data instanceof Uint8Array);
+      assert.equal(output.data.length, 8_000_000);
+      assert.ok(output.data.every((byte) => byte === 1));
     },
   );
 
