@@ -10,7 +10,7 @@
  * @module
  */
 
-import jsyaml from "js-yaml";
+import jsyaml from "npm:js-yaml@^4.1.0";
 import { PERMISSION_NAMES, type Step } from "../types.ts";
 import {
   type SourcePosition,
@@ -589,7 +589,7 @@ function createStepFile(
 
 // The `yaml` package is loaded only when a position is needed: it keeps ranges for every
 // node, but it is several times slower to load and to parse than js-yaml.
-type YamlModule = typeof import("yaml");
+type YamlModule = typeof import("npm:yaml@^2.9.1");
 
 interface Where {
   file?: string;
@@ -599,7 +599,7 @@ interface Where {
 }
 
 async function positionParser(text: string) {
-  const yaml: YamlModule = await import("yaml");
+  const yaml: YamlModule = await import("npm:yaml@^2.9.1");
   const lineCounter = new yaml.LineCounter();
   const document = yaml.parseDocument(text, {
     lineCounter,

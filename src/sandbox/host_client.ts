@@ -11,7 +11,7 @@
 // comlink's ES module build, not the package's main (a UMD file): loading that as CommonJS
 // started Node compatibility and cost every process ~18 ms, against ~1 ms for this file.
 // @ts-types="comlink"
-import * as comlink from "comlink/dist/esm/comlink.mjs";
+import * as comlink from "npm:comlink@^4.4.2/dist/esm/comlink.mjs";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { OutputChunk } from "../types.ts";
 import type {
@@ -384,7 +384,7 @@ function comlinkFileUrl(): string {
   // The same ES module build this file imports, as a file: URL. Workers load it as a plain
   // local file: through `npm:` each one would pay ~12 ms and ~3.5 MiB more.
   const candidates = [
-    new URL(import.meta.resolve("comlink/dist/esm/comlink.mjs")),
+    new URL(import.meta.resolve("npm:comlink@^4.4.2/dist/esm/comlink.mjs")),
     new URL("../../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
   ];
   for (const url of candidates) {

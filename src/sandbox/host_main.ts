@@ -11,7 +11,7 @@
  * @module
  */
 
-import type * as Comlink from "comlink";
+import type * as Comlink from "npm:comlink@^4.4.2";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { Endpoint } from "comlink";
+import type { Endpoint } from "npm:comlink@^4.4.2";
 
 /** A framed, multiplexed message stream. */
 export interface StdioEndpoint extends AsyncDisposable {

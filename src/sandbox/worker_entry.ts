@@ -16,7 +16,7 @@
  * @module
  */
 
-import type * as Comlink from "comlink";
+import type * as Comlink from "npm:comlink@^4.4.2";
 import { findUncloneable } from "../core/cloneable.ts";
 import type { StepContext } from "../types.ts";
 // Only import-free modules here: every module a Worker loads costs every step call time. The
@@ -94,7 +94,7 @@ export interface ServeStepOptions {
  * @example Serving a module over a MessageChannel
  * ```ts
  * import assert from "node:assert/strict";
- * import * as comlink from "comlink";
+ * import * as comlink from "npm:comlink@^4.4.2";
  * import { serveStep, type WorkerApi } from "./worker_entry.ts";
  * const { port1, port2 } = new MessageChannel();
  * serveStep({ greet: (inputs: { name: string }) => ({ text: `hi ${inputs.name}` }) }, comlink, {

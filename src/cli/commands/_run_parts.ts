@@ -6,7 +6,7 @@
  * @module
  */
 
-import jsyaml from "js-yaml";
+import jsyaml from "npm:js-yaml@^4.1.0";
 import {
   isStepboxError,
   StepExecutionError,
