@@ -43,8 +43,8 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
 /**
  * Encodes `value` for a boundary: JSON text (as UTF-8) when it is JSON-safe (plain objects, arrays,
  * strings, finite numbers other than -0, booleans, null) and large, the value itself otherwise.
- * An object reached twice arrives as two equal objects either way: the frames between the
- * parent and its sandbox host carry values as data, not as a graph.
+ * Within a value sent as JSON, an object reached twice arrives as two equal objects: finding
+ * repeated references would cost a set of every object, more than the rest of the check.
  *
  * @param value The value to send.
  * @param options `threshold`: the estimated JSON size from which text is used; `jsonSafe`: the
@@ -163,10 +163,9 @@ export function transferListOf(payload: Payload): Transferable[] {
 }
 
 // Returns the estimated JSON length, or -1 when the value is not JSON-safe. A repeated
-// reference is walked (and sent) again each time, as the frames between processes carry it
-// anyway; a cycle overflows the stack (caught by the caller), and a value that would take more
-// than NODE_BUDGET visits (say, a small graph that shares itself exponentially) is sent by
-// structured clone, which keeps each object once.
+// reference is walked (and sent) again each time; a cycle overflows the stack (caught by the
+// caller), and a value that would take more than NODE_BUDGET visits (say, a small graph that
+// shares itself exponentially) is sent as it is, and structured clone keeps each object once.
 const NODE_BUDGET = 4_000_000;
 
 function jsonSize(value: unknown, budget: { nodes: number }): number {

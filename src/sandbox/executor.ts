@@ -31,7 +31,7 @@ export interface CallOptions {
   onOutput?: (chunk: OutputChunk) => void;
   /**
    * Set when the caller already knows `inputs` are plain JSON data (plain objects and arrays,
-   * strings, finite numbers, booleans, null, no object reached twice), so that the executor may
+   * strings, finite numbers other than -0, booleans, null), so that the executor may
    * send them as JSON text without checking them again. Absent: the executor decides itself.
    */
   jsonSafeInputs?: boolean;

@@ -22,6 +22,7 @@ export type SuiteCase =
   | "large payload"
   | "large structured output"
   | "large binary output"
+  | "shared and cyclic output"
   | "typed errors"
   | "thrown non-errors"
   | "missing export"
@@ -185,6 +186,21 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       assert.ok(output.data instanceof Uint8Array);
       assert.equal(output.data.length, 8_000_000);
       assert.ok(output.data.every((byte) => byte === 1));
+    },
+  );
+
+  test(
+    "shared and cyclic output",
+    "returns an object reached twice once, and a cycle as a cycle",
+    async (executor) => {
+      const output = await executor.call(
+        fixtureTarget("returns_object.ts", "returnsGraph"),
+        {},
+        callOptions(),
+      ) as Record<string, unknown>;
+      assert.deepEqual(output.first, { name: "shared" });
+      assert.equal(output.first, output.second);
+      assert.equal(output.self, output);
     },
   );
 

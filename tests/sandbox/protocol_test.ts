@@ -104,7 +104,7 @@ Deno.test("encodePayload() uses JSON text only for large JSON-safe values", () =
   assert.deepEqual(decodePayload(encodePayload(large)), large);
   assert.equal(encodePayload({ small: true }).kind, "clone");
   assert.equal(encodePayload({ ...large, missing: undefined }).kind, "clone");
-  // A repeated reference is data twice over, as on the frames between processes.
+  // Within JSON, a repeated reference is data twice over.
   const shared = { s: "x".repeat(20_000) };
   const twice = encodePayload({ a: shared, b: shared });
   assert.equal(twice.kind, "json");

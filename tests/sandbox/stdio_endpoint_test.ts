@@ -169,12 +169,10 @@ Deno.test("createStdioEndpoint() carries what postMessage carries", async () => 
     assert.equal(copy.code, "E_FAR");
     assert.equal(copy.cause, "why");
     assert.equal(copy.stack, error.stack);
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    await assert.rejects(
-      remote.echo(cyclic),
-      (e: Error) => e.name === "DataCloneError",
-    );
+    const proto = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}');
+    const protoCopy = await remote.echo(proto) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(protoCopy), ["__proto__", "x"]);
+    assert.equal(Object.getPrototypeOf(protoCopy), Object.prototype);
     await assert.rejects(
       remote.echo(() => 1),
       (e: Error) => e.name === "DataCloneError",
@@ -235,6 +233,57 @@ Deno.test("createStdioEndpoint() gives views into the frame by default", async (
     const data = await received as { bytes: Uint8Array };
     assert.deepEqual(data.bytes, bytes);
     assert.ok(data.bytes.buffer.byteLength > data.bytes.byteLength);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+Deno.test("createStdioEndpoint() keeps shared objects and cycles, as structured clone does", async () => {
+  const { a, b } = pair();
+  try {
+    const received = new Promise<unknown>((resolve) =>
+      b.channel(2).addEventListener(
+        "message",
+        (event) => resolve((event as MessageEvent).data),
+      )
+    );
+    const shared = { name: "shared", when: new Date(5) };
+    const cyclic: Record<string, unknown> = { shared };
+    cyclic.self = cyclic;
+    const map = new Map<unknown, unknown>([["me", null]]);
+    map.set("me", map);
+    const error = new Error("loop") as Error & { again?: unknown };
+    error.again = error;
+    error.cause = shared;
+    // Small, but 2^40 nodes when each reference is written out in full.
+    let doubling: unknown = { leaf: true };
+    for (let level = 0; level < 40; level++) {
+      doubling = { a: doubling, b: [doubling] };
+    }
+    a.channel(2).postMessage({
+      list: [shared, shared, shared.when],
+      cyclic,
+      map,
+      error,
+      doubling,
+    });
+    const data = await received as {
+      list: [typeof shared, typeof shared, Date];
+      cyclic: Record<string, unknown> & { shared: typeof shared };
+      map: Map<string, unknown>;
+      error: Error & { again: unknown };
+      doubling: { a: unknown; b: unknown[] };
+    };
+    assert.deepEqual(data.list[0], shared);
+    assert.equal(data.list[0], data.list[1]);
+    assert.equal(data.list[2], data.list[0].when);
+    assert.equal(data.cyclic.self, data.cyclic);
+    assert.equal(data.cyclic.shared, data.list[0]);
+    assert.equal(data.map.get("me"), data.map);
+    assert.equal(data.error.again, data.error);
+    assert.equal(data.error.cause, data.list[0]);
+    assert.equal(data.doubling.a, data.doubling.b[0]);
   } finally {
     await a.close();
     await b.close();
