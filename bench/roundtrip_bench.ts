@@ -57,37 +57,27 @@ const INPUTS = Object.freeze({ name: "bench" });
 export async function roundtripBench(group: BenchGroup): Promise<void> {
   group.add("direct-call", "fast", () => hello(INPUTS), { async: false });
 
-  let raw: Worker | undefined;
-  let request: ((message: unknown) => Promise<unknown>) | undefined;
+  const raw = group.scoped(() => {
+    const worker = startWorker(RAW_WORKER_URL);
+    return { worker, request: connect(worker) };
+  }, ({ worker }) => worker.terminate());
   group.add(
     "raw-postmessage-rtt",
     "fast",
-    () => request!(INPUTS),
-    {
-      async: true,
-      beforeAll() {
-        raw ??= startWorker(RAW_WORKER_URL);
-        request ??= connect(raw);
-      },
-    },
+    () => raw.value.request(INPUTS),
+    { async: true, ...raw.hooks },
   );
-  group.defer(() => raw?.terminate());
 
-  let comlinkWorker: Worker | undefined;
-  let remote: Remote<{ hello: typeof hello }> | undefined;
+  const comlinked = group.scoped(() => {
+    const worker = startWorker(COMLINK_WORKER_URL);
+    return { worker, remote: wrap<{ hello: typeof hello }>(worker) };
+  }, ({ worker }) => worker.terminate());
   group.add(
     "comlink-rtt",
     "fast",
-    () => (remote as Remote<{ hello: typeof hello }>).hello(INPUTS),
-    {
-      async: true,
-      beforeAll() {
-        comlinkWorker ??= startWorker(COMLINK_WORKER_URL);
-        remote ??= wrap<{ hello: typeof hello }>(comlinkWorker);
-      },
-    },
+    () => comlinked.value.remote.hello(INPUTS),
+    { async: true, ...comlinked.hooks },
   );
-  group.defer(() => comlinkWorker?.terminate());
 
   const relay = group.scoped(startRelay, (value) => value.close());
   group.add(
