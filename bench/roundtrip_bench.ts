@@ -9,7 +9,7 @@
  * @module
  */
 
-import { type Remote, wrap } from "comlink";
+import { wrap } from "comlink";
 import type { BenchGroup } from "./_group.ts";
 import { hello } from "./fixtures/hello.ts";
 import {
