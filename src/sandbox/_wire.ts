@@ -162,6 +162,23 @@ export function transferListOf(payload: Payload): Transferable[] {
   return byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
 }
 
+/**
+ * What to transfer when posting `outcome`: its payload's buffer ({@linkcode transferListOf}),
+ * nothing for an error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePayload, outcomeTransferList } from "./protocol.ts";
+ * const value = encodePayload({ a: "x".repeat(20000) });
+ * assert.equal(outcomeTransferList({ ok: true, value }).length, 1);
+ * assert.deepEqual(outcomeTransferList({ ok: false, error: { name: "Error", message: "", props: {} } }), []);
+ * ```
+ */
+export function outcomeTransferList(outcome: StepOutcome): Transferable[] {
+  return outcome.ok ? transferListOf(outcome.value) : [];
+}
+
 // Returns the estimated JSON length, or -1 when the value is not JSON-safe. A repeated
 // reference is walked (and sent) again each time; a cycle overflows the stack (caught by the
 // caller), and a value that would take more than NODE_BUDGET visits (say, a small graph that

@@ -17,6 +17,7 @@ import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { createWorkerPool, type WorkerLease } from "./pool.ts";
 import {
+  outcomeTransferList,
   postTransferring,
   serializeError,
   type StepCall,
@@ -527,7 +528,7 @@ export async function runHost(
         // The answer's JSON bytes came from the worker and are used once: written as they are.
         calls.postMessage(
           answer,
-          outcome.ok ? transferListOf(outcome.value) : [],
+          outcomeTransferList(outcome),
         );
       } catch (error) {
         // An answer the frames cannot carry: say so instead of leaving the call pending.

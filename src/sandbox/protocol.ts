@@ -17,6 +17,7 @@ export {
   decodePayload,
   encodePayload,
   JSON_PAYLOAD_THRESHOLD,
+  outcomeTransferList,
   type Payload,
   postTransferring,
   type SerializedError,

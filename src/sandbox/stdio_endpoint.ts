@@ -405,94 +405,92 @@ function toTagged(
   const earlier = seen.get(object);
   if (earlier !== undefined) return { [MARK]: "p", i: earlier };
   seen.set(object, seen.size);
-  {
-    if (Array.isArray(object)) {
-      const out = new Array(object.length);
-      for (let i = 0; i < object.length; i++) {
-        out[i] = i in object
-          ? toTagged(object[i], seen, attachments)
-          : { [MARK]: "u" };
-      }
-      return out;
+  if (Array.isArray(object)) {
+    const out = new Array(object.length);
+    for (let i = 0; i < object.length; i++) {
+      out[i] = i in object
+        ? toTagged(object[i], seen, attachments)
+        : { [MARK]: "u" };
     }
-    if (object instanceof Date) return { [MARK]: "d", v: object.getTime() };
-    if (object instanceof RegExp) {
-      return { [MARK]: "r", s: object.source, f: object.flags };
-    }
-    if (object instanceof Map) {
-      return {
-        [MARK]: "m",
-        v: [...object].map((
-          [k, v],
-        ) => [
-          toTagged(k, seen, attachments),
-          toTagged(v, seen, attachments),
-        ]),
-      };
-    }
-    if (object instanceof Set) {
-      return {
-        [MARK]: "s",
-        v: [...object].map((v) => toTagged(v, seen, attachments)),
-      };
-    }
-    if (object instanceof ArrayBuffer) {
-      return { [MARK]: "ab", v: bytesOf(object) };
-    }
-    if (
-      object instanceof Uint8Array && object.constructor === Uint8Array &&
-      object.byteLength >= LONG_STRING
-    ) {
-      return { [MARK]: "y", i: attachments.addBytes(object) };
-    }
-    if (ArrayBuffer.isView(object)) {
-      return { [MARK]: "tv", c: object.constructor.name, v: bytesOf(object) };
-    }
-    if (object instanceof Error) {
-      const props: Record<string, unknown> = {};
-      for (const key of Object.keys(object)) {
-        props[key] = toTagged(
-          (object as unknown as Record<string, unknown>)[key],
-          seen,
-          attachments,
-        );
-      }
-      return {
-        [MARK]: "e",
-        n: object.name,
-        m: object.message,
-        s: object.stack,
-        c: "cause" in object
-          ? toTagged(object.cause, seen, attachments)
-          : undefined,
-        p: props,
-      };
-    }
-    if (
-      object instanceof Boolean || object instanceof Number ||
-      object instanceof String
-    ) {
-      return { [MARK]: "w", v: toTagged(object.valueOf(), seen, attachments) };
-    }
-    if (
-      object instanceof WeakMap || object instanceof WeakSet ||
-      object instanceof Promise || object instanceof WeakRef
-    ) {
-      throw cloneError(`A ${object.constructor.name}`);
-    }
-    // Plain objects and class instances (as structured clone: own enumerable properties).
-    const entries: Array<[string, unknown]> = [];
-    let marked = false;
-    for (const key of Object.keys(object)) {
-      if (key === MARK) marked = true;
-      entries.push([
-        key,
-        toTagged((object as Record<string, unknown>)[key], seen, attachments),
-      ]);
-    }
-    if (marked) return { [MARK]: "o", v: entries };
-    return Object.fromEntries(entries);
+    return out;
   }
+  if (object instanceof Date) return { [MARK]: "d", v: object.getTime() };
+  if (object instanceof RegExp) {
+    return { [MARK]: "r", s: object.source, f: object.flags };
+  }
+  if (object instanceof Map) {
+    return {
+      [MARK]: "m",
+      v: [...object].map((
+        [k, v],
+      ) => [
+        toTagged(k, seen, attachments),
+        toTagged(v, seen, attachments),
+      ]),
+    };
+  }
+  if (object instanceof Set) {
+    return {
+      [MARK]: "s",
+      v: [...object].map((v) => toTagged(v, seen, attachments)),
+    };
+  }
+  if (object instanceof ArrayBuffer) {
+    return { [MARK]: "ab", v: bytesOf(object) };
+  }
+  if (
+    object instanceof Uint8Array && object.constructor === Uint8Array &&
+    object.byteLength >= LONG_STRING
+  ) {
+    return { [MARK]: "y", i: attachments.addBytes(object) };
+  }
+  if (ArrayBuffer.isView(object)) {
+    return { [MARK]: "tv", c: object.constructor.name, v: bytesOf(object) };
+  }
+  if (object instanceof Error) {
+    const props: Record<string, unknown> = {};
+    for (const key of Object.keys(object)) {
+      props[key] = toTagged(
+        (object as unknown as Record<string, unknown>)[key],
+        seen,
+        attachments,
+      );
+    }
+    return {
+      [MARK]: "e",
+      n: object.name,
+      m: object.message,
+      s: object.stack,
+      c: "cause" in object
+        ? toTagged(object.cause, seen, attachments)
+        : undefined,
+      p: props,
+    };
+  }
+  if (
+    object instanceof Boolean || object instanceof Number ||
+    object instanceof String
+  ) {
+    return { [MARK]: "w", v: toTagged(object.valueOf(), seen, attachments) };
+  }
+  if (
+    object instanceof WeakMap || object instanceof WeakSet ||
+    object instanceof Promise || object instanceof WeakRef
+  ) {
+    throw cloneError(`A ${object.constructor.name}`);
+  }
+  // Plain objects and class instances (as structured clone: own enumerable properties).
+  const entries: Array<[string, unknown]> = [];
+  let marked = false;
+  for (const key of Object.keys(object)) {
+    if (key === MARK) marked = true;
+    entries.push([
+      key,
+      toTagged((object as Record<string, unknown>)[key], seen, attachments),
+    ]);
+  }
+  if (marked) return { [MARK]: "o", v: entries };
+  return Object.fromEntries(entries);
 }
 
 const VIEWS: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
@@ -527,10 +525,11 @@ function fromTagged(
   objects: unknown[],
 ): unknown {
   if (value === null || typeof value !== "object") return value;
-  const inner = (item: unknown) => fromTagged(item, attachment, objects);
   if (Array.isArray(value)) {
     objects.push(value);
-    for (let i = 0; i < value.length; i++) value[i] = inner(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      value[i] = fromTagged(value[i], attachment, objects);
+    }
     return value;
   }
   const record = value as Record<string, unknown>;
@@ -538,7 +537,7 @@ function fromTagged(
   if (typeof tag !== "string") {
     objects.push(record);
     for (const key of Object.keys(record)) {
-      const item = inner(record[key]);
+      const item = fromTagged(record[key], attachment, objects);
       // An own "__proto__" key is data: assigning it would set the prototype instead.
       if (key === "__proto__") {
         Object.defineProperty(record, key, {
@@ -551,6 +550,7 @@ function fromTagged(
     }
     return record;
   }
+  const inner = (item: unknown) => fromTagged(item, attachment, objects);
   // Numbered as they are made, before their contents: a cycle through them finds them.
   const made = <T>(object: T): T => {
     objects.push(object);
@@ -676,11 +676,8 @@ function encodeFrame(
   const prefix = 8 + json.length + 4 * list.length;
   let size = prefix;
   for (const bytes of list) size += bytes.length;
-  const head = new Uint8Array(HEADER + prefix);
+  const head = frameStart(channel, ATTACHED, size, prefix);
   const view = new DataView(head.buffer);
-  view.setUint32(0, size);
-  head[4] = channel;
-  head[5] = ATTACHED;
   view.setUint32(HEADER, json.length);
   head.set(json, HEADER + 4);
   let offset = HEADER + 4 + json.length;
@@ -693,11 +690,22 @@ function encodeFrame(
   return [head, ...list];
 }
 
+// The first bytes of a frame: its header, and room for `room` bytes of its body.
+function frameStart(
+  channel: number,
+  format: number,
+  bodyLength: number,
+  room: number,
+): Uint8Array {
+  const start = new Uint8Array(HEADER + room);
+  new DataView(start.buffer).setUint32(0, bodyLength);
+  start[4] = channel;
+  start[5] = format;
+  return start;
+}
+
 function framed(channel: number, format: number, body: Uint8Array) {
-  const frame = new Uint8Array(HEADER + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame[4] = channel;
-  frame[5] = format;
+  const frame = frameStart(channel, format, body.length, body.length);
   frame.set(body, HEADER);
   return frame;
 }

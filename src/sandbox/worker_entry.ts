@@ -25,12 +25,12 @@ import type { StepContext } from "../types.ts";
 import {
   decodePayload,
   encodePayload,
+  outcomeTransferList,
   type Payload,
   postTransferring,
   type SerializedError,
   serializeError,
   type StepOutcome,
-  transferListOf,
 } from "./_wire.ts";
 
 /** What the host asks a Worker to do. */
@@ -142,7 +142,7 @@ export function serveStep(
           postTransferring(
             endpoint,
             { stepbox: "done", id, outcome } satisfies WorkerSignal,
-            outcome.ok ? transferListOf(outcome.value) : [],
+            outcomeTransferList(outcome),
           );
         } catch (error) {
           // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).

@@ -1,14 +1,34 @@
 import assert from "node:assert/strict";
 import * as comlink from "comlink";
-import { createStdioEndpoint } from "../../src/sandbox/stdio_endpoint.ts";
+import {
+  createStdioEndpoint,
+  type StdioEndpoint,
+  type StdioEndpointOptions,
+} from "../../src/sandbox/stdio_endpoint.ts";
 
-function pair() {
+/** Two endpoints joined by in-memory pipes; `b` is made with `bOptions`. */
+function pair(bOptions: StdioEndpointOptions = {}) {
   const aToB = new TransformStream<Uint8Array, Uint8Array>();
   const bToA = new TransformStream<Uint8Array, Uint8Array>();
   return {
     a: createStdioEndpoint(bToA.readable, aToB.writable),
-    b: createStdioEndpoint(aToB.readable, bToA.writable),
+    b: createStdioEndpoint(aToB.readable, bToA.writable, bOptions),
   };
+}
+
+/** The next `count` messages `endpoint` receives on `channel`, in order. */
+function messages(
+  endpoint: StdioEndpoint,
+  channel: number,
+  count: number,
+): Promise<unknown[]> {
+  const received: unknown[] = [];
+  return new Promise((resolve) =>
+    endpoint.channel(channel).addEventListener("message", (event) => {
+      received.push((event as MessageEvent).data);
+      if (received.length === count) resolve(received);
+    })
+  );
 }
 
 Deno.test("createStdioEndpoint() carries comlink calls both ways on separate channels", async () => {
@@ -43,19 +63,12 @@ Deno.test("createStdioEndpoint() reassembles frames split across chunks", async 
   const sender = createStdioEndpoint(new ReadableStream(), pipe.writable);
   const receiver = createStdioEndpoint(rechunk.readable, sink.writable);
   try {
-    const received: unknown[] = [];
-    const done = new Promise<void>((resolve) =>
-      receiver.channel(3).addEventListener("message", (event) => {
-        received.push((event as MessageEvent).data);
-        if (received.length === 3) resolve();
-      })
-    );
+    const arrived = messages(receiver, 3, 3);
     const big = "y".repeat(300_000);
     sender.channel(3).postMessage({ n: 1 });
     sender.channel(3).postMessage({ big });
     sender.channel(3).postMessage(new Map([["k", new Date(5)]]));
-    await done;
-    assert.deepEqual(received, [
+    assert.deepEqual(await arrived, [
       { n: 1 },
       { big },
       new Map([["k", new Date(5)]]),
@@ -184,53 +197,42 @@ Deno.test("createStdioEndpoint() carries what postMessage carries", async () => 
 });
 
 Deno.test("createStdioEndpoint() sends long byte arrays raw, copied unless transferred", async () => {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
-  await using a = createStdioEndpoint(bToA.readable, aToB.writable);
-  await using b = createStdioEndpoint(aToB.readable, bToA.writable, {
-    ownBytes: true,
-  });
-  const received: Record<string, Uint8Array>[] = [];
-  const arrived = new Promise<void>((resolve) =>
-    b.channel(2).addEventListener("message", (event) => {
-      received.push((event as MessageEvent).data);
-      if (received.length === 2) resolve();
-    })
-  );
-  const whole = new Uint8Array(100_000).map((_, i) => i % 251);
-  // A view on part of a buffer: only its own bytes travel.
-  const part = new Uint8Array(whole.buffer, 1_000, 40_000);
-  const expected = { whole: whole.slice(), part: part.slice() };
-  a.channel(2).postMessage({ whole, part, small: new Uint8Array([1, 2]) });
-  // Not transferred: what was posted is what arrives, whatever the sender does next.
-  whole.fill(0);
-  const moved = new Uint8Array(50_000).fill(9);
-  a.channel(2).postMessage({ moved }, [moved.buffer]);
-  await arrived;
-  assert.deepEqual(received[0], {
-    ...expected,
-    small: new Uint8Array([1, 2]),
-  });
-  assert.deepEqual(received[1], { moved: new Uint8Array(50_000).fill(9) });
-  // ownBytes: each in a buffer of its own, ready to be transferred on.
-  for (const bytes of [received[0]!.whole!, received[0]!.part!]) {
-    assert.equal(bytes.byteOffset, 0);
-    assert.equal(bytes.buffer.byteLength, bytes.byteLength);
+  const { a, b } = pair({ ownBytes: true });
+  try {
+    const arrived = messages(b, 2, 2);
+    const whole = new Uint8Array(100_000).map((_, i) => i % 251);
+    // A view on part of a buffer: only its own bytes travel.
+    const part = new Uint8Array(whole.buffer, 1_000, 40_000);
+    const expected = { whole: whole.slice(), part: part.slice() };
+    a.channel(2).postMessage({ whole, part, small: new Uint8Array([1, 2]) });
+    // Not transferred: what was posted is what arrives, whatever the sender does next.
+    whole.fill(0);
+    const moved = new Uint8Array(50_000).fill(9);
+    a.channel(2).postMessage({ moved }, [moved.buffer]);
+    const received = await arrived as Record<string, Uint8Array>[];
+    assert.deepEqual(received[0], {
+      ...expected,
+      small: new Uint8Array([1, 2]),
+    });
+    assert.deepEqual(received[1], { moved: new Uint8Array(50_000).fill(9) });
+    // ownBytes: each in a buffer of its own, ready to be transferred on.
+    for (const bytes of [received[0]!.whole!, received[0]!.part!]) {
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.buffer.byteLength, bytes.byteLength);
+    }
+  } finally {
+    await a.close();
+    await b.close();
   }
 });
 
 Deno.test("createStdioEndpoint() gives views into the frame by default", async () => {
   const { a, b } = pair();
   try {
-    const received = new Promise<unknown>((resolve) =>
-      b.channel(2).addEventListener(
-        "message",
-        (event) => resolve((event as MessageEvent).data),
-      )
-    );
+    const arrived = messages(b, 2, 1);
     const bytes = new Uint8Array(40_000).fill(3);
     a.channel(2).postMessage({ bytes });
-    const data = await received as { bytes: Uint8Array };
+    const [data] = await arrived as [{ bytes: Uint8Array }];
     assert.deepEqual(data.bytes, bytes);
     assert.ok(data.bytes.buffer.byteLength > data.bytes.byteLength);
   } finally {
@@ -242,12 +244,7 @@ Deno.test("createStdioEndpoint() gives views into the frame by default", async (
 Deno.test("createStdioEndpoint() keeps shared objects and cycles, as structured clone does", async () => {
   const { a, b } = pair();
   try {
-    const received = new Promise<unknown>((resolve) =>
-      b.channel(2).addEventListener(
-        "message",
-        (event) => resolve((event as MessageEvent).data),
-      )
-    );
+    const arrived = messages(b, 2, 1);
     const shared = { name: "shared", when: new Date(5) };
     const cyclic: Record<string, unknown> = { shared };
     cyclic.self = cyclic;
@@ -268,13 +265,13 @@ Deno.test("createStdioEndpoint() keeps shared objects and cycles, as structured 
       error,
       doubling,
     });
-    const data = await received as {
+    const [data] = await arrived as [{
       list: [typeof shared, typeof shared, Date];
       cyclic: Record<string, unknown> & { shared: typeof shared };
       map: Map<string, unknown>;
       error: Error & { again: unknown };
       doubling: { a: unknown; b: unknown[] };
-    };
+    }];
     assert.deepEqual(data.list[0], shared);
     assert.equal(data.list[0], data.list[1]);
     assert.equal(data.list[2], data.list[0].when);
