@@ -13,25 +13,23 @@ const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
 const EVENT_TYPES = ["message", "error", "messageerror"] as const;
 
 /**
- * Starts the Worker of `target`: a generated entry that imports comlink, the worker entry and
- * the step module statically, so the module loads under the host's permissions.
+ * Starts the Worker of `target`: a generated entry that imports the worker entry and the step
+ * module statically, so the module loads under the host's permissions.
  *
- * @param comlinkUrl The `file:` URL of comlink's ES module build.
  * @param target The module, and the permissions of its calls.
  * @returns The Worker (new Worker() blocks this thread while it starts).
  * @throws {Error} when the host's own permissions do not cover the target's.
  *
  * @example
  * ```ts ignore
- * const worker = startWorker(comlinkUrl, { reference: "s.ts#f", specifier: "file:///s.ts", permissions: {} });
+ * const worker = startWorker({ reference: "s.ts#f", specifier: "file:///s.ts", permissions: {} });
  * ```
  */
-export function startWorker(comlinkUrl: string, target: WorkerTarget): Worker {
+export function startWorker(target: WorkerTarget): Worker {
   const s = JSON.stringify;
-  const source = `import * as comlink from ${s(comlinkUrl)};\n` +
-    `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
+  const source = `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
     `import * as stepModule from ${s(target.specifier)};\n` +
-    `serveStep(stepModule, comlink, { specifier: ${s(target.specifier)} });\n`;
+    `serveStep(stepModule, { specifier: ${s(target.specifier)} });\n`;
   return new Worker(
     `data:application/javascript,${encodeURIComponent(source)}`,
     {
@@ -56,24 +54,20 @@ export interface EarlyWorker {
  * Starts the Worker of `target` at once and keeps its events (an error's default action
  * prevented, as the host's own listener would) until {@linkcode EarlyWorker.adopt}.
  *
- * @param comlinkUrl The `file:` URL of comlink's ES module build.
  * @param target The module, and the permissions of its calls.
  * @returns The early worker.
  *
  * @example
  * ```ts ignore
- * const early = startEarly(comlinkUrl, target);
+ * const early = startEarly(target);
  * // ... later, once listeners are attached:
  * for (const event of early.adopt()) handle(event);
  * ```
  */
-export function startEarly(
-  comlinkUrl: string,
-  target: WorkerTarget,
-): EarlyWorker {
+export function startEarly(target: WorkerTarget): EarlyWorker {
   let worker: Worker;
   try {
-    worker = startWorker(comlinkUrl, target);
+    worker = startWorker(target);
   } catch (error) {
     return { target, started: { error }, adopt: () => [] };
   }

@@ -14,11 +14,13 @@ import type { HostConfig } from "./host_main.ts";
 
 if (import.meta.main) {
   const config = JSON.parse(Deno.args[0] ?? "{}") as HostConfig;
-  const early = (config.preload ?? []).map(({ target }) =>
-    startEarly(config.comlinkUrl, target)
-  );
+  // Connected before the workers start: the parent sends the first call while this thread is
+  // blocked in new Worker(), so the call is waiting by the time the host can read it.
+  const connecting = Deno.connect({ transport: "unix", path: config.socket });
+  connecting.catch(() => {});
+  const early = (config.preload ?? []).map(({ target }) => startEarly(target));
   const { runHost } = await import("./host_main.ts");
-  await runHost(config, early);
+  await runHost(config, { early, connecting });
   // Workers may still hold the event loop for a moment after terminate(); the host is done.
   Deno.exit(0);
 }

@@ -116,27 +116,38 @@ function workerKey(target: WorkerTarget): string {
   return JSON.stringify([target.specifier, target.permissions]);
 }
 
+/** What {@linkcode runHost} is given beyond its config: work its entry module already began. */
+export interface HostStart {
+  /** Workers already started for `config.preload`, adopted by the first spawn of their
+   * target. */
+  early?: readonly EarlyWorker[];
+  /** The connection to the parent, if the entry module already opened it. */
+  connecting?: Promise<Deno.Conn>;
+}
+
 /**
- * Connects to the parent, serves calls until the connection closes, then ends every worker.
+ * Connects to the parent (unless `start.connecting` already does), serves calls until the
+ * connection closes, then ends every worker.
  *
  * @param config What the parent passed (see `host_entry.ts`).
- * @param early Workers already started for `config.preload`, adopted by the first spawn of
- *   their target.
+ * @param start Work already begun by the entry module.
  *
  * @example
  * ```ts ignore
- * await runHost(JSON.parse(Deno.args[0]), []);
+ * await runHost(JSON.parse(Deno.args[0]));
  * ```
  */
 export async function runHost(
   config: HostConfig,
-  early: readonly EarlyWorker[] = [],
+  start: HostStart = {},
 ): Promise<void> {
   // Loading comlink, connecting and starting the preloaded workers overlap.
   const comlinkLoading: Promise<typeof Comlink> = import(config.comlinkUrl);
-  const connecting = Deno.connect({ transport: "unix", path: config.socket });
+  const connecting = start.connecting ??
+    Deno.connect({ transport: "unix", path: config.socket });
   comlinkLoading.catch(() => {});
   connecting.catch(() => {});
+  const early = start.early ?? [];
   // Set once connected; built-in output is the only use before that could matter, and no call
   // arrives before the connection exists.
   const parent: { api?: Comlink.Remote<ParentApi> } = {};
@@ -190,7 +201,7 @@ export async function runHost(
     try {
       const begun = started?.started;
       if (begun !== undefined && "error" in begun) throw begun.error;
-      worker = begun?.worker ?? startWorker(config.comlinkUrl, target);
+      worker = begun?.worker ?? startWorker(target);
     } catch (error) {
       const reason = new PolicyError(
         `Cannot start a worker for "${target.reference}": ${

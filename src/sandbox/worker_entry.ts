@@ -2,21 +2,19 @@
  * Inside a step's Worker: calls the step module's export with the inputs and ALWAYS answers with
  * a {@linkcode StepOutcome} envelope, never a throw across the boundary.
  *
- * The sandbox host starts each Worker from a generated entry that imports comlink, this module
- * and the step module statically, so the step module is loaded under the host's permissions and
- * the Worker itself needs no `read` of its own source:
+ * The sandbox host starts each Worker from a generated entry that imports this module and the
+ * step module statically, so the step module is loaded under the host's permissions and the
+ * Worker itself needs no `read` of its own source:
  *
  * ```text
- * import * as comlink from "file:///.../comlink.mjs";
  * import { serveStep } from "file:///.../worker_entry.ts";
  * import * as stepModule from "file:///.../step.ts";
- * serveStep(stepModule, comlink, { specifier: "file:///.../step.ts" });
+ * serveStep(stepModule, { specifier: "file:///.../step.ts" });
  * ```
  *
  * @module
  */
 
-import type * as Comlink from "npm:comlink@^4.4.2";
 import { findUncloneable } from "../core/cloneable.ts";
 import type { StepContext } from "../types.ts";
 // Only import-free modules here: every module a Worker loads costs every step call time. The
@@ -47,23 +45,14 @@ export interface RunRequest {
   context?: { workingDirectory: string; env: Record<string, string> };
 }
 
-/** The API a step Worker exposes to its host over comlink. */
-export interface WorkerApi {
-  /** Runs the step; `write` streams a built-in's live output. Never rejects. */
-  run(
-    request: RunRequest,
-    write?: (stream: "stdout" | "stderr", text: string) => void,
-  ): Promise<StepOutcome>;
-}
-
 /**
- * The plain messages between a host and a Worker, outside comlink: the Worker announces it is
- * ready or about to close itself; a call travels as one `run` envelope and is answered by one
- * `done` envelope, with a built-in's live output as `write` messages before it.
+ * The plain messages between a host and a Worker: the Worker announces it is ready or about to
+ * close itself; a call travels as one `run` envelope and is answered by one `done` envelope,
+ * with a built-in's live output as `write` messages before it.
  *
- * Why not comlink for the call: each comlink call makes a UUID, a per-call listener and a
- * wire-value wrapping on both sides, which cost a warm (`pool`) step several times the bare
- * message round trip. comlink stays exposed ({@linkcode WorkerApi}) for anything beyond the call.
+ * Why not comlink: each comlink call makes a UUID, a per-call listener and a wire-value wrapping
+ * on both sides, which cost a warm (`pool`) step several times the bare message round trip, and
+ * loading it cost every Worker's start more time and memory.
  */
 export type WorkerSignal =
   | { stepbox: "ready" }
@@ -76,58 +65,66 @@ export type WorkerSignal =
 export interface ServeStepOptions {
   /** The step module's specifier, for messages. */
   specifier: string;
-  /** Where to post the ready/exit signals and expose the API. @default globalThis */
-  endpoint?: Comlink.Endpoint & {
-    postMessage(message: unknown, transfer?: Transferable[]): void;
-  };
+  /** Where to receive calls and post answers and signals. @default globalThis */
+  endpoint?: SignalEndpoint;
+}
+
+/** What {@linkcode serveStep} talks through: a Worker's global scope, or a `MessagePort`. */
+export interface SignalEndpoint {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(
+    type: "message",
+    listener: (event: MessageEvent) => void,
+  ): void;
+  /** A `MessagePort` delivers nothing until started. */
+  start?(): void;
 }
 
 /**
- * Serves one loaded step module: exposes {@linkcode WorkerApi} over comlink and posts
- * `{ stepbox: "ready" }`. A step that closes its Worker (`close()`, `Deno.exit()`) posts
- * `{ stepbox: "exit" }` first, so the host fails the pending call at once instead of waiting.
+ * Serves one loaded step module: answers each `run` signal with a `done` signal and posts
+ * `{ stepbox: "ready" }` once listening. A step that closes its Worker (`close()`,
+ * `Deno.exit()`) posts `{ stepbox: "exit" }` first, so the host fails the pending call at once
+ * instead of waiting.
  *
  * @param stepModule The step module's namespace object.
- * @param comlink The comlink module, loaded as a plain file by the generated entry.
  * @param options The specifier, and the endpoint for tests.
  *
  * @example Serving a module over a MessageChannel
  * ```ts
  * import assert from "node:assert/strict";
- * import * as comlink from "npm:comlink@^4.4.2";
- * import { serveStep, type WorkerApi } from "./worker_entry.ts";
+ * import { serveStep, type WorkerSignal } from "./worker_entry.ts";
  * const { port1, port2 } = new MessageChannel();
- * serveStep({ greet: (inputs: { name: string }) => ({ text: `hi ${inputs.name}` }) }, comlink, {
+ * serveStep({ greet: (inputs: { name: string }) => ({ text: `hi ${inputs.name}` }) }, {
  *   specifier: "file:///greet.ts",
  *   endpoint: port2,
  * });
- * const api = comlink.wrap<WorkerApi>(port1);
- * const outcome = await api.run({
- *   reference: "greet.ts#greet", exportName: "greet", builtin: false,
- *   inputs: { kind: "clone", value: { name: "ada" } },
+ * const answered = new Promise<WorkerSignal>((resolve) => {
+ *   port1.onmessage = (event) => event.data.stepbox === "done" && resolve(event.data);
  * });
- * assert.deepEqual(outcome, { ok: true, value: { kind: "clone", value: { text: "hi ada" } } });
+ * port1.postMessage({
+ *   stepbox: "run", id: 1,
+ *   request: {
+ *     reference: "greet.ts#greet", exportName: "greet", builtin: false,
+ *     inputs: { kind: "clone", value: { name: "ada" } },
+ *   },
+ * } satisfies WorkerSignal);
+ * assert.deepEqual(await answered, {
+ *   stepbox: "done", id: 1,
+ *   outcome: { ok: true, value: { kind: "clone", value: { text: "hi ada" } } },
+ * });
  * port1.close();
  * port2.close();
  * ```
  */
 export function serveStep(
   stepModule: Record<string, unknown>,
-  comlink: typeof Comlink,
   options: ServeStepOptions,
 ): void {
   const endpoint = options.endpoint ??
-    (globalThis as unknown as NonNullable<ServeStepOptions["endpoint"]>);
+    (globalThis as unknown as SignalEndpoint);
   if (options.endpoint === undefined) guardSelfExit(endpoint);
-  const api: WorkerApi = {
-    run(request, write) {
-      return runStep(stepModule, options.specifier, request, write);
-    },
-  };
-  comlink.expose(api, endpoint);
-  // The lean path the host uses for every call (see WorkerSignal); comlink ignores these.
   endpoint.addEventListener("message", (event) => {
-    const message = (event as MessageEvent).data as WorkerSignal | undefined;
+    const message = event.data as WorkerSignal | undefined;
     if (message?.stepbox !== "run") return;
     const { id, request } = message;
     const write = request.builtin
@@ -157,6 +154,7 @@ export function serveStep(
       },
     );
   });
+  endpoint.start?.();
   endpoint.postMessage({ stepbox: "ready" } satisfies WorkerSignal);
 }
 

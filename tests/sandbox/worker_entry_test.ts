@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import * as comlink from "comlink";
 import { decodePayload, encodePayload } from "../../src/sandbox/protocol.ts";
 import {
   serveStep,
@@ -13,7 +12,7 @@ async function callOnce(
   inputs: unknown,
 ): Promise<Extract<WorkerSignal, { stepbox: "done" }>> {
   const { port1, port2 } = new MessageChannel();
-  serveStep(stepModule, comlink, {
+  serveStep(stepModule, {
     specifier: "file:///step.ts",
     endpoint: port2,
   });
