@@ -10,13 +10,13 @@
  * @module
  */
 
-import jsyaml from "npm:js-yaml@^4.1.0";
 import { PERMISSION_NAMES, type Step } from "../types.ts";
 import {
   type SourcePosition,
   StepFileError,
   StepValidationError,
 } from "../errors.ts";
+import { type JsYaml, loadJsYaml } from "./_js_yaml.ts";
 import { parseStep, RESERVED_KEYWORDS } from "./parse_step.ts";
 
 /** The sections of a prefect.yaml file, in the order a run goes through them. */
@@ -74,16 +74,19 @@ interface JsYamlError {
   mark?: { line: number; column: number };
 }
 
-interface JsYaml {
-  load(text: string, options: { schema: unknown; filename?: string }): unknown;
-  CORE_SCHEMA: { extend(types: { implicit: unknown[] }): unknown };
-  types: { merge: unknown };
-}
-
-const YAML = jsyaml as unknown as JsYaml;
 // YAML 1.2 core types plus `<<` merge keys (common in prefect.yaml files): no timestamps or
 // binary, so every value is plain JSON data, as it would be from the position-keeping parser.
-const SCHEMA = YAML.CORE_SCHEMA.extend({ implicit: [YAML.types.merge] });
+let parser: { yaml: JsYaml; schema: unknown } | undefined;
+async function stepFileParser(): Promise<{ yaml: JsYaml; schema: unknown }> {
+  if (parser === undefined) {
+    const yaml = await loadJsYaml();
+    parser = {
+      yaml,
+      schema: yaml.CORE_SCHEMA.extend({ implicit: [yaml.types.merge] }),
+    };
+  }
+  return parser;
+}
 
 /** Top-level keys of prefect.yaml that are kept and ignored. */
 const KNOWN_KEYS = new Set([
@@ -136,9 +139,10 @@ export async function parseStepFile(
     maxAliasExpansion: options.maxAliasExpansion ?? 100_000,
     maxDepth: options.maxDepth ?? 500,
   };
+  const parser = await stepFileParser();
   let document: unknown;
   try {
-    document = YAML.load(text, { schema: SCHEMA });
+    document = parser.yaml.load(text, { schema: parser.schema });
   } catch (error) {
     throw toSyntaxError(error, text, file);
   }

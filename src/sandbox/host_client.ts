@@ -8,10 +8,9 @@
  * @module
  */
 
-// comlink's ES module build, not the package's main (a UMD file): loading that as CommonJS
-// started Node compatibility and cost every process ~18 ms, against ~1 ms for this file.
-// @ts-types="comlink"
-import * as comlink from "npm:comlink@^4.4.2/dist/esm/comlink.mjs";
+// Types only: comlink itself is loaded while the first host starts (see startHost), from its ES
+// module build as a plain file, off the path of a CLI run before its sandbox can start.
+import type * as Comlink from "npm:comlink@^4.4.2";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { OutputChunk } from "../types.ts";
 import type {
@@ -111,8 +110,9 @@ class Host {
   readonly #child: Deno.ChildProcess;
   readonly #endpoint: StdioEndpoint;
   readonly #dir: string;
-  readonly api: comlink.Remote<HostApi>;
-  readonly #calls: comlink.Endpoint;
+  readonly api: Comlink.Remote<HostApi>;
+  readonly #calls: Comlink.Endpoint;
+  readonly #releaseProxy: typeof Comlink.releaseProxy;
   readonly died: Promise<unknown>;
   #dead = false;
   #internalError: unknown;
@@ -136,8 +136,11 @@ class Host {
       endpoint: StdioEndpoint;
       dir: string;
       preloaded: readonly string[];
+      comlink: typeof Comlink;
     },
   ) {
+    const comlink = init.comlink;
+    this.#releaseProxy = comlink.releaseProxy;
     this.#preloaded = new Set(init.preloaded);
     this.key = init.key;
     this.needs = init.needs;
@@ -329,7 +332,7 @@ class Host {
     // comlink's FinalizationRegistry holds each proxy's endpoint strongly, and the endpoint's
     // listeners lead back to this host: without an explicit release the host is never freed.
     try {
-      this.api[comlink.releaseProxy]();
+      this.api[this.#releaseProxy]();
     } catch {
       // Already released.
     }
@@ -380,12 +383,37 @@ function lastLines(text: string): string {
   return lines.slice(-3).join(" | ").slice(0, 500);
 }
 
-function comlinkFileUrl(): string {
-  // The same ES module build this file imports, as a file: URL. Workers load it as a plain
-  // local file: through `npm:` each one would pay ~12 ms and ~3.5 MiB more.
+const COMLINK_BUILD = "npm:comlink@^4.4.2/dist/esm/comlink.mjs";
+let comlinkModule: Promise<typeof Comlink> | undefined;
+
+function loadComlink(url: string): Promise<typeof Comlink> {
+  if (comlinkModule === undefined) {
+    comlinkModule = import(url);
+    // Awaited once the host connects; a failure is reported there.
+    comlinkModule.catch(() => {});
+  }
+  return comlinkModule;
+}
+
+async function comlinkFileUrl(): Promise<string> {
+  // comlink's ES module build as a file: URL, which the host loads as a plain local file. (The
+  // package's main is a UMD file: loading that as CommonJS started Node compatibility and cost
+  // every process ~18 ms.)
+  const resolve = () => new URL(import.meta.resolve(COMLINK_BUILD));
+  let resolved = resolve();
+  if (resolved.protocol !== "file:") {
+    // No node_modules directory: once loaded from Deno's npm cache, it resolves to its file
+    // there.
+    try {
+      await import("npm:comlink@^4.4.2/dist/esm/comlink.mjs");
+      resolved = resolve();
+    } catch {
+      // Reported below.
+    }
+  }
   const candidates = [
-    new URL(import.meta.resolve("npm:comlink@^4.4.2/dist/esm/comlink.mjs")),
-    new URL("../../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
+    resolved,
+    new URL("../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
   ];
   for (const url of candidates) {
     if (url.protocol !== "file:") continue;
@@ -640,7 +668,7 @@ export function createSandboxExecutor(
     callOptions: CallOptions,
     preload: HostConfig["preload"],
   ): Promise<Host> {
-    comlinkUrl ??= comlinkFileUrl();
+    comlinkUrl ??= await comlinkFileUrl();
     const memoryMb = callOptions.policy.memoryMb ?? DEFAULT_MEMORY_MB;
     if (!Number.isInteger(memoryMb) || memoryMb < 16) {
       throw new PolicyError(
@@ -699,6 +727,8 @@ export function createSandboxExecutor(
         stdout: "piped",
         stderr: "piped",
       }).spawn();
+      // Loads while the host boots; the first host's connection is the first use.
+      const comlinkLoading = loadComlink(comlinkUrl);
       const startTimeoutMs = options.startTimeoutMs ?? 30_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let hasExited = false;
@@ -734,6 +764,20 @@ export function createSandboxExecutor(
           }; check the Deno binary "${denoPath}" and the policy`,
         );
       }
+      let comlink: typeof Comlink;
+      try {
+        comlink = await comlinkLoading;
+      } catch (error) {
+        conn.close();
+        child.kill("SIGKILL");
+        await child.status.catch(() => {});
+        throw new SandboxError(
+          `Cannot load comlink from "${comlinkUrl}": ${
+            error instanceof Error ? error.message : String(error)
+          }; run "deno install" in the stepbox directory so that node_modules/comlink exists`,
+          { cause: error },
+        );
+      }
       // Frames are written straight to the socket: one write per message. A listener that
       // throws here is a bug of this file: it must not become an uncaught error in the
       // embedding process, so the host is stopped and its calls fail with that error.
@@ -752,6 +796,7 @@ export function createSandboxExecutor(
         endpoint,
         dir,
         preloaded: (preload ?? []).map((item) => item.target.specifier),
+        comlink,
       });
       started.host = host;
       return host;

@@ -6,7 +6,6 @@
  * @module
  */
 
-import jsyaml from "npm:js-yaml@^4.1.0";
 import {
   isStepboxError,
   StepExecutionError,
@@ -14,6 +13,7 @@ import {
   StepValidationError,
 } from "../../errors.ts";
 import type { Permissions, Policy, RunOptions, Step } from "../../types.ts";
+import { loadJsYaml } from "../../core/_js_yaml.ts";
 import type { SectionName } from "../../core/parse_step_file.ts";
 import { runSteps } from "../../core/run_steps.ts";
 import type { Executor } from "../../sandbox/executor.ts";
@@ -201,14 +201,10 @@ async function readVarsFile(
   cwd: string,
 ): Promise<Record<string, unknown>> {
   const file = await loadVarsText(path, cwd);
+  const yaml = await loadJsYaml();
   let data: unknown;
   try {
-    data = (jsyaml as unknown as {
-      load(text: string, options: { schema: unknown }): unknown;
-      CORE_SCHEMA: unknown;
-    }).load(file, {
-      schema: (jsyaml as unknown as { CORE_SCHEMA: unknown }).CORE_SCHEMA,
-    });
+    data = yaml.load(file, { schema: yaml.CORE_SCHEMA });
   } catch (error) {
     const mark = (error as { mark?: { line: number; column: number } }).mark;
     throw new StepFileError(
