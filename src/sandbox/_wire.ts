@@ -204,7 +204,8 @@ function jsonSize(value: unknown, budget: { nodes: number }): number {
   if (Array.isArray(value)) {
     let size = 2;
     for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) return -1;
+      // A hole reads as undefined, which is refused like any undefined (an `in` test per item
+      // cost 40% of this walk).
       const item = jsonSize(value[i], budget);
       if (item < 0) return -1;
       size += item + 1;
