@@ -49,7 +49,8 @@ async function importJsYaml(): Promise<JsYaml> {
       // Not readable as a plain file: load it the usual way.
     }
   }
-  return unwrap(await import(SPECIFIER));
+  // A literal, so that Deno's module graph (and `deno check`) knows the package.
+  return unwrap(await import("npm:js-yaml@^4.1.0"));
 }
 
 function unwrap(module: { default?: unknown }): JsYaml {

@@ -403,7 +403,7 @@ async function comlinkFileUrl(): Promise<string> {
   let resolved = resolve();
   if (resolved.protocol !== "file:") {
     // No node_modules directory: once loaded from Deno's npm cache, it resolves to its file
-    // there.
+    // there. (A literal, so that Deno's module graph knows the package.)
     try {
       await import("npm:comlink@^4.4.2/dist/esm/comlink.mjs");
       resolved = resolve();
