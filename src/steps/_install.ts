@@ -32,8 +32,8 @@ export interface PreparedInstall {
  *
  * @param step The step's name, used in messages.
  * @param inputs The step's inputs.
- * @param spec The inputs it accepts (`directory` and `stream_output` among them).
  * @param context The run's context, if any.
+ * @param more The inputs it accepts beyond `directory` and `stream_output`.
  * @returns The checked inputs, the context, the directory and whether to stream.
  * @throws {TypeError} when an input is of the wrong type or the directory does not exist.
  *
@@ -42,7 +42,7 @@ export interface PreparedInstall {
  * import assert from "node:assert/strict";
  * import { prepareInstall } from "./_install.ts";
  * const context = { workingDirectory: Deno.cwd(), env: {}, write() {} };
- * const prepared = await prepareInstall("example", {}, { directory: "string", stream_output: "boolean" }, context);
+ * const prepared = await prepareInstall("example", {}, context);
  * assert.equal(prepared.cwd, Deno.cwd());
  * assert.equal(prepared.stream, true);
  * ```
@@ -50,10 +50,14 @@ export interface PreparedInstall {
 export async function prepareInstall(
   step: string,
   inputs: unknown,
-  spec: InputSpec,
   context?: StepContext,
+  more: InputSpec = {},
 ): Promise<PreparedInstall> {
-  const checked = checkInputs(step, inputs, spec);
+  const checked = checkInputs(step, inputs, {
+    directory: "string",
+    ...more,
+    stream_output: "boolean",
+  });
   const ctx = stepContext(context);
   const cwd = await resolveDirectory(
     step,

@@ -58,10 +58,6 @@ export async function deno_install(
   const { context: ctx, cwd, stream } = await prepareInstall(
     STEP,
     inputs,
-    {
-      directory: "string",
-      stream_output: "boolean",
-    },
     context,
   );
   return await runInstall(denoBinary(), {

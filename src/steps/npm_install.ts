@@ -58,10 +58,6 @@ export async function npm_install(
   const { context: ctx, cwd, stream } = await prepareInstall(
     STEP,
     inputs,
-    {
-      directory: "string",
-      stream_output: "boolean",
-    },
     context,
   );
   if (!(await isFile(join(cwd, "package.json")))) {

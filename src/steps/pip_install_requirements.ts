@@ -51,12 +51,8 @@ export async function pip_install_requirements(
   const { checked, context: ctx, cwd, stream } = await prepareInstall(
     STEP,
     inputs,
-    {
-      directory: "string",
-      requirements_file: "string",
-      stream_output: "boolean",
-    },
     context,
+    { requirements_file: "string" },
   );
   const file = (checked.requirements_file ?? "requirements.txt") as string;
   try {
