@@ -16,6 +16,34 @@ function pair(bOptions: StdioEndpointOptions = {}) {
   };
 }
 
+/** Runs `use` with both ends of a fresh Unix socket connection, then removes the socket. */
+async function withUnixSocket(
+  use: (client: Deno.Conn, server: Deno.Conn) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s`;
+  const listener = Deno.listen({ transport: "unix", path });
+  try {
+    const [client, server] = await Promise.all([
+      Deno.connect({ transport: "unix", path }),
+      listener.accept(),
+    ]);
+    await use(client, server);
+  } finally {
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `b` echoes every value on channel 0; the returned remote calls it from `a`. */
+function echoRemote(
+  a: StdioEndpoint,
+  b: StdioEndpoint,
+): comlink.Remote<{ echo(value: unknown): unknown }> {
+  comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
+  return comlink.wrap<{ echo(value: unknown): unknown }>(a.channel(0));
+}
+
 /** The next `count` messages `endpoint` receives on `channel`, in order. */
 function messages(
   endpoint: StdioEndpoint,
@@ -98,20 +126,11 @@ Deno.test("createStdioEndpoint() rejects a channel out of range", async () => {
 });
 
 Deno.test("createStdioEndpoint() carries large frames over a real Unix socket", async () => {
-  const dir = await Deno.makeTempDir();
-  const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
-  try {
-    const [client, server] = await Promise.all([
-      Deno.connect({ transport: "unix", path: `${dir}/s` }),
-      listener.accept(),
-    ]);
+  await withUnixSocket(async (client, server) => {
     const a = createStdioEndpoint(client.readable, client.writable);
     const b = createStdioEndpoint(server.readable, server.writable);
     try {
-      comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
-      const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
-        a.channel(0),
-      );
+      const remote = echoRemote(a, b);
       const text = "z".repeat(3_000_000);
       const bytes = new Uint8Array(200_000).map((_, i) => i % 251);
       for (let i = 0; i < 3; i++) {
@@ -126,19 +145,13 @@ Deno.test("createStdioEndpoint() carries large frames over a real Unix socket", 
       await a.close();
       await b.close();
     }
-  } finally {
-    listener.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("createStdioEndpoint() carries what postMessage carries", async () => {
   const { a, b } = pair();
   try {
-    comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
-    const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
-      a.channel(0),
-    );
+    const remote = echoRemote(a, b);
     class Point {
       constructor(public x: number, public y: number) {}
     }
@@ -288,20 +301,11 @@ Deno.test("createStdioEndpoint() keeps shared objects and cycles, as structured 
 });
 
 Deno.test("createStdioEndpoint() reads and writes a socket directly, large frames included", async () => {
-  const dir = await Deno.makeTempDir();
-  const listener = Deno.listen({ transport: "unix", path: `${dir}/s` });
-  try {
-    const [client, server] = await Promise.all([
-      Deno.connect({ transport: "unix", path: `${dir}/s` }),
-      listener.accept(),
-    ]);
+  await withUnixSocket(async (client, server) => {
     const a = createStdioEndpoint(client, client);
     const b = createStdioEndpoint(server, server);
     try {
-      comlink.expose({ echo: (value: unknown) => value }, b.channel(0));
-      const remote = comlink.wrap<{ echo(value: unknown): unknown }>(
-        a.channel(0),
-      );
+      const remote = echoRemote(a, b);
       const text = "q".repeat(2_000_000);
       const calls = Array.from({ length: 20 }, (_, i) => remote.echo({ i }));
       assert.deepEqual(await remote.echo({ text }), { text });
@@ -314,10 +318,7 @@ Deno.test("createStdioEndpoint() reads and writes a socket directly, large frame
       await b.close();
     }
     assert.equal(a.error, undefined);
-  } finally {
-    listener.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("createStdioEndpoint() reports a throwing listener and keeps reading", async () => {
