@@ -28,6 +28,7 @@ export const TASK_ORDER: readonly string[] = Object.freeze([
   "apply-values-1mb",
   "load-10k-steps",
   "cli-hello",
+  "cli-hello-cold",
 ]);
 
 /** The suffix of a task measured again with every thread pinned to one CPU. */
@@ -89,6 +90,7 @@ export const COMPARISONS: readonly Comparison[] = Object.freeze([
     floor: "deno-run-empty",
     target: { op: "<=", value: 5 },
   },
+  { task: "cli-hello-cold", floor: "deno-run-empty" },
   { task: "comlink-rtt-pinned", floor: "raw-postmessage-rtt-pinned" },
   { task: "host-worker-rtt-pinned", floor: "raw-postmessage-rtt-pinned" },
   {

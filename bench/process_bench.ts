@@ -16,7 +16,7 @@ const HELLO_FILE = new URL("hello.yaml", FIXTURES_URL);
 const CLI_MAIN = new URL("src/cli/main.ts", ROOT_URL);
 
 /**
- * Registers `deno-run-empty`, `subprocess-per-step` and `cli-hello`.
+ * Registers `deno-run-empty`, `subprocess-per-step`, `cli-hello` and `cli-hello-cold`.
  *
  * @example The floor with a tiny budget
  * ```ts
@@ -51,10 +51,26 @@ export async function processBench(group: BenchGroup): Promise<void> {
   const missing = await whyMissing(cliArgs);
   if (missing !== undefined) {
     group.unavailable("cli-hello", missing);
+    group.unavailable("cli-hello-cold", missing);
     return;
   }
+  // A run of a file run before (the usual case: the launch cache starts its sandbox host at
+  // once), in a cache of the task's own; and every run as a first run, with the cache off.
+  const cache = group.scoped(
+    () => Deno.makeTempDir({ prefix: "stepbox-bench-launch-" }),
+    (dir) => Deno.remove(dir, { recursive: true }),
+  );
   group.add("cli-hello", "process", async () => {
-    expectJson(await run(cliArgs), "hello bench");
+    expectJson(
+      await run(cliArgs, { STEPBOX_CACHE_DIR: cache.value }),
+      "hello bench",
+    );
+  }, { async: true, ...cache.hooks });
+  group.add("cli-hello-cold", "process", async () => {
+    expectJson(
+      await run(cliArgs, { STEPBOX_LAUNCH_CACHE: "0" }),
+      "hello bench",
+    );
   }, { async: true });
 }
 
@@ -69,7 +85,7 @@ async function whyMissing(cliArgs: string[]): Promise<string | undefined> {
     return "src/cli/main.ts does not exist yet";
   }
   try {
-    await run(cliArgs);
+    await run(cliArgs, { STEPBOX_LAUNCH_CACHE: "0" });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const notFound = /Module not found "([^"]+)"/.exec(message);
@@ -83,12 +99,15 @@ async function whyMissing(cliArgs: string[]): Promise<string | undefined> {
 }
 
 /** Runs `deno <args>` in the repository root and returns its stdout; throws on a non-zero exit. */
-async function run(args: string[]): Promise<string> {
+async function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
   const command = new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT_URL.pathname,
     stdin: "null",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
   });

@@ -73,8 +73,30 @@ export async function main(
         sink.stdout("stepbox 0.1.0\n");
         return 0;
       case "run": {
-        const { runCommand } = await import("./commands/run.ts");
-        return await runCommand(options, context);
+        // The host the last such run used starts now, while the rest loads.
+        const launch = options.dryRun || options.isolation === "inline"
+          ? undefined
+          : (await import("./_launch_cache.ts")).openLaunchCache(
+            {
+              file: options.file,
+              section: options.section,
+              importMap: options.importMap,
+              isolation: options.isolation,
+              allow: options.allow,
+              allowUnenforced: options.allowUnenforced,
+            },
+            context.cwd,
+            env,
+          );
+        try {
+          const { runCommand } = await import("./commands/run.ts");
+          return await runCommand(
+            options,
+            launch === undefined ? context : { ...context, launcher: launch },
+          );
+        } finally {
+          await launch?.settle();
+        }
       }
       case "validate": {
         const { validateCommand } = await import("./commands/validate.ts");

@@ -66,8 +66,13 @@ export interface Executor extends AsyncDisposable {
     inputs: Record<string, unknown>,
     options: CallOptions,
   ): Promise<unknown>;
-  /** A hint that `target` will be called soon with these options: start loading it. Optional. */
-  prepare?(target: StepTarget, options: CallOptions): void;
+  /**
+   * A hint that `target` will be called soon with these options: start loading it. Optional.
+   * May return a promise that resolves (never rejects) once the hint is under way, e.g. its
+   * process started: a caller about to block its thread for a while (loading modules) can wait
+   * for it, so that the hint's own messages go out first.
+   */
+  prepare?(target: StepTarget, options: CallOptions): void | Promise<void>;
   /** Terminates every worker and host it started. */
   close(): Promise<void>;
 }

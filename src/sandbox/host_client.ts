@@ -41,6 +41,13 @@ import {
   transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
+import {
+  type HostCommand,
+  type HostLauncher,
+  SOCKET_TOKEN,
+  type SpawnedHost,
+  spawnHost,
+} from "./_host_process.ts";
 
 /** Options of {@linkcode createSandboxExecutor}. */
 export interface SandboxExecutorOptions {
@@ -60,6 +67,10 @@ export interface SandboxExecutorOptions {
    * Only these names are copied from the parent's environment.
    * @default ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME", "TMPDIR", "LANG"] */
   essentialEnv?: readonly string[];
+  /** Host processes started ahead of time (the CLI starts one while it loads, from the command
+   * its last run of the same file used): each host start offers its exact command and takes
+   * the process started for it, if any. */
+  launcher?: HostLauncher;
 }
 
 /** Worker and host counts, for tests and monitoring. */
@@ -83,11 +94,31 @@ const DEFAULT_ESSENTIAL_ENV = Object.freeze([
 ]);
 const DEFAULT_MEMORY_MB = 512;
 const SRC_DIR = new URL("../", import.meta.url);
-const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
+/**
+ * A timeout without a timer: Deno 2.9.6 loads its Node-compatible timers on the first
+ * `setTimeout` (about 4 ms of this thread), which a CLI would pay before its first step for a
+ * host start-up timeout that almost never fires. `Atomics.waitAsync` on a private cell times out
+ * by itself, `cancel()` ends the wait at once, and a pending wait does not keep the process alive.
+ */
+function deadline(ms: number): { expired: Promise<unknown>; cancel(): void } {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const wait = Atomics.waitAsync(cell, 0, 0, ms);
+  return {
+    expired: wait.async
+      ? wait.value.then((result) =>
+        result === "timed-out" ? undefined : new Promise(() => {})
+      )
+      : Promise.resolve(),
+    cancel: () => void Atomics.notify(cell, 0),
+  };
+}
+
 // Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
 const BACKSTOP_MS = 2000;
-// host_main.ts's CALL_CHANNEL, repeated so that this file does not load the host's module.
+// host_main.ts's CALL_CHANNEL and PRELOAD_CHANNEL, repeated so that this file does not load
+// the host's module.
 const CALL_CHANNEL = 2;
+const PRELOAD_CHANNEL = 3;
 
 interface Pending {
   target: StepTarget;
@@ -347,22 +378,6 @@ class Host {
     await this.died;
     await removeDir(this.#dir);
   }
-}
-
-// Most import maps fit on the command line as a data: URL, which saves writing a file before
-// every host start; a large one (beyond what one argument may hold) goes to a file in `dir`.
-const INLINE_IMPORT_MAP_LIMIT = 64 * 1024;
-
-async function importMapArgument(
-  importMap: Record<string, string>,
-  dir: string,
-): Promise<string> {
-  const json = JSON.stringify({ imports: importMap });
-  const inline = `data:application/json,${encodeURIComponent(json)}`;
-  if (inline.length <= INLINE_IMPORT_MAP_LIMIT) return inline;
-  const file = `${dir}/import_map.json`;
-  await Deno.writeTextFile(file, json);
-  return file;
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -662,11 +677,50 @@ export function createSandboxExecutor(
     return true;
   }
 
+  // Resolves with the host's connection; kills it and says why when it exits or does not
+  // connect in time.
+  async function connectionOf(spawned: SpawnedHost): Promise<Deno.Conn> {
+    const { child } = spawned;
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    let hasExited = false;
+    const exited = child.status.then(() => {
+      hasExited = true;
+      return undefined;
+    });
+    const timeout = deadline(startTimeoutMs);
+    const conn = await Promise.race([
+      spawned.connection,
+      exited,
+      timeout.expired.then(() => undefined),
+    ]).finally(timeout.cancel);
+    if (conn !== undefined) return conn;
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // It exited by itself; its output says why.
+    }
+    await child.status.catch(() => {});
+    const [out, err] = await Promise.all([
+      new Response(child.stdout).text().catch(() => ""),
+      new Response(child.stderr).text().catch(() => ""),
+    ]);
+    throw new SandboxError(
+      `Cannot start the sandbox host: ${
+        hasExited
+          ? "it exited"
+          : `it did not connect within ${startTimeoutMs} ms`
+      }${
+        (out + err).trim() === "" ? "" : `: ${lastLines(out + err)}`
+      }; check the Deno binary "${denoPath}" and the policy`,
+    );
+  }
+
   async function startHost(
     key: string,
     needs: HostNeeds,
     callOptions: CallOptions,
     preload: HostConfig["preload"],
+    onLaunched?: () => void,
   ): Promise<Host> {
     comlinkUrl ??= await comlinkFileUrl();
     const memoryMb = callOptions.policy.memoryMb ?? DEFAULT_MEMORY_MB;
@@ -675,11 +729,6 @@ export function createSandboxExecutor(
         `Cannot start a sandbox host: "policy.memoryMb" must be an integer of at least 16, found ${memoryMb}`,
       );
     }
-    // Synchronous, like everything up to the spawn below: the host process starts before the
-    // caller goes on (a CLI loading the rest of itself), not after.
-    const dir = Deno.makeTempDirSync({ prefix: "stepbox-host-" });
-    const socket = `${dir}/host.sock`;
-    const importMapFile = await importMapArgument(callOptions.importMap, dir);
     const grant = callOptions.permissions.import;
     const importList = [
       ...needs.importHosts,
@@ -687,97 +736,44 @@ export function createSandboxExecutor(
     ];
     const srcDir = decodeURIComponent(SRC_DIR.pathname).replace(/\/$/, "");
     const comlinkDir = dirOf(comlinkUrl)!;
-    const flags = hostPermissionFlags(
-      grant === true
-        ? { ...callOptions.policy.allow, import: true }
-        : { ...callOptions.policy.allow, import: false },
-      {
-        read: [srcDir, comlinkDir, socket, ...needs.readRoots],
-        write: [socket],
-        net: [`unix:${socket}`],
-        import: importList,
+    const command: HostCommand = {
+      denoPath,
+      importMap: JSON.stringify({ imports: callOptions.importMap }),
+      flags: hostPermissionFlags(
+        grant === true
+          ? { ...callOptions.policy.allow, import: true }
+          : { ...callOptions.policy.allow, import: false },
+        {
+          read: [srcDir, comlinkDir, SOCKET_TOKEN, ...needs.readRoots],
+          write: [SOCKET_TOKEN],
+          net: [`unix:${SOCKET_TOKEN}`],
+          import: importList,
+        },
+      ),
+      memoryMb,
+      config: {
+        comlinkUrl,
+        poolSize: options.poolSize ?? 8,
+        poolIdleMs: options.poolIdleMs ?? 30_000,
+        preparedIdleMs: 10_000,
       },
-    );
-    const config: HostConfig = {
-      socket,
-      comlinkUrl,
-      poolSize: options.poolSize ?? 8,
-      poolIdleMs: options.poolIdleMs ?? 30_000,
-      preparedIdleMs: 10_000,
+      env: hostEnv(callOptions.policy.env),
     };
-    if (preload !== undefined) config.preload = preload;
-    const listener = Deno.listen({ transport: "unix", path: socket });
-    let child: Deno.ChildProcess | undefined;
+    if (preload !== undefined) command.config.preload = preload;
+    // Synchronous, like everything up to here: the host process starts before the caller goes
+    // on (a CLI loading the rest of itself), not after. A host the launcher started ahead of time
+    // for exactly this command is used instead; it was told no workers to preload, so it is
+    // told them once connected.
+    const early = options.launcher?.take(command);
+    const spawned = early ?? spawnHost(command);
+    const { child, listener, dir } = spawned;
+    // A hint is under way once its process starts (a host started ahead of time: once it has
+    // been told its workers, below).
+    if (early === undefined) onLaunched?.();
     try {
-      child = new Deno.Command(denoPath, {
-        args: [
-          "run",
-          "--no-config",
-          "--quiet",
-          "--unstable-worker-options",
-          `--import-map=${importMapFile}`,
-          ...flags,
-          `--v8-flags=--max-old-space-size=${memoryMb}`,
-          HOST_ENTRY.href,
-          JSON.stringify(config),
-        ],
-        env: hostEnv(callOptions.policy.env),
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).spawn();
       // Loads while the host boots; the first host's connection is the first use.
       const comlinkLoading = loadComlink(comlinkUrl);
-      const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let hasExited = false;
-      const exited = child.status.then(() => {
-        hasExited = true;
-        return undefined;
-      });
-      const conn = await Promise.race([
-        listener.accept(),
-        exited,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), startTimeoutMs);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (conn === undefined) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // It exited by itself; its output says why.
-        }
-        await child.status.catch(() => {});
-        const [out, err] = await Promise.all([
-          new Response(child.stdout).text().catch(() => ""),
-          new Response(child.stderr).text().catch(() => ""),
-        ]);
-        throw new SandboxError(
-          `Cannot start the sandbox host: ${
-            hasExited
-              ? "it exited"
-              : `it did not connect within ${startTimeoutMs} ms`
-          }${
-            (out + err).trim() === "" ? "" : `: ${lastLines(out + err)}`
-          }; check the Deno binary "${denoPath}" and the policy`,
-        );
-      }
-      let comlink: typeof Comlink;
-      try {
-        comlink = await comlinkLoading;
-      } catch (error) {
-        conn.close();
-        child.kill("SIGKILL");
-        await child.status.catch(() => {});
-        throw new SandboxError(
-          `Cannot load comlink from "${comlinkUrl}": ${
-            error instanceof Error ? error.message : String(error)
-          }; run "deno install" in the stepbox directory so that node_modules/comlink exists`,
-          { cause: error },
-        );
-      }
+      const conn = spawned.connected ?? await connectionOf(spawned);
       // Frames are written straight to the socket: one write per message. A listener that
       // throws here is a bug of this file: it must not become an uncaught error in the
       // embedding process, so the host is stopped and its calls fail with that error.
@@ -785,6 +781,26 @@ export function createSandboxExecutor(
       const endpoint = createStdioEndpoint(conn, conn, {
         onListenerError: (error) => started.host?.fail(error),
       });
+      // A host started ahead of time was told no workers: it starts them now, while comlink
+      // loads here. Written before going on: the caller's next stretch of module loading
+      // would hold the message back, and the host's workers wait for it.
+      if (early !== undefined && preload !== undefined) {
+        endpoint.channel(PRELOAD_CHANNEL).postMessage(preload);
+        await endpoint.flushed();
+      }
+      let comlink: typeof Comlink;
+      try {
+        comlink = await comlinkLoading;
+      } catch (error) {
+        child.kill("SIGKILL");
+        await Promise.all([endpoint.close(), child.status.catch(() => {})]);
+        throw new SandboxError(
+          `Cannot load comlink from "${comlinkUrl}": ${
+            error instanceof Error ? error.message : String(error)
+          }; run "deno install" in the stepbox directory so that node_modules/comlink exists`,
+          { cause: error },
+        );
+      }
       // The host read its import map at start-up and the socket is connected: the files are
       // no longer needed, so closing has nothing left to remove.
       void removeDir(dir);
@@ -801,14 +817,10 @@ export function createSandboxExecutor(
       started.host = host;
       return host;
     } catch (error) {
-      if (child === undefined) {
-        await Deno.remove(dir, { recursive: true }).catch(() => {});
-      }
+      await removeDir(dir);
       throw error;
     } finally {
       listener.close();
-      // Not awaited: the host's first call need not wait for the file system.
-      void Deno.remove(socket).catch(() => {});
     }
   }
 
@@ -831,6 +843,7 @@ export function createSandboxExecutor(
     target: StepTarget,
     callOptions: CallOptions,
     preload?: HostConfig["preload"],
+    onLaunched?: () => void,
   ): Promise<Host> {
     const key = hostKey(callOptions);
     let needs = needsOf(target, callOptions);
@@ -842,6 +855,7 @@ export function createSandboxExecutor(
       if (
         current !== undefined && !current.isDead && satisfies(current, needs)
       ) {
+        onLaunched?.();
         return current;
       }
       const inFlight = starting.get(key);
@@ -861,7 +875,7 @@ export function createSandboxExecutor(
         }
         retire(current);
       }
-      const promise = startHost(key, needs, callOptions, preload);
+      const promise = startHost(key, needs, callOptions, preload, onLaunched);
       starting.set(key, promise);
       try {
         const host = await promise;
@@ -993,7 +1007,9 @@ export function createSandboxExecutor(
     info,
     call,
     prepare(target, callOptions) {
-      if (closed) return;
+      if (closed) return Promise.resolve();
+      let underWay!: () => void;
+      const launched = new Promise<void>((resolve) => underWay = resolve);
       void (async () => {
         const workerTarget: WorkerTarget = {
           reference: target.reference,
@@ -1005,7 +1021,7 @@ export function createSandboxExecutor(
         const preload = isRemote(target.specifier)
           ? undefined
           : [{ target: workerTarget, isolation }];
-        const host = await hostFor(target, callOptions, preload);
+        const host = await hostFor(target, callOptions, preload, underWay);
         if (isolation === "step") host.workersStarted++;
         if (host.takePreloaded(target.specifier)) return;
         if (isRemote(target.specifier)) {
@@ -1014,7 +1030,8 @@ export function createSandboxExecutor(
         await host.api.prepare(workerTarget, isolation);
       })().catch(() => {
         // A hint only: the call itself reports any failure.
-      });
+      }).finally(underWay);
+      return launched;
     },
     async stats() {
       const result: SandboxStats = { hosts: [] };

@@ -19,6 +19,9 @@ if (import.meta.main) {
   const connecting = Deno.connect({ transport: "unix", path: config.socket });
   connecting.catch(() => {});
   const early = (config.preload ?? []).map(({ target }) => startEarly(target));
+  // Nothing to preload (a host started ahead of its run, which is told its workers once the
+  // run has checked it): connected first, so the run can tell it at once.
+  if (early.length === 0) await connecting.catch(() => {});
   const { runHost } = await import("./host_main.ts");
   await runHost(config, { early, connecting });
   // Workers may still hold the event loop for a moment after terminate(); the host is done.

@@ -58,6 +58,12 @@ export interface WorkerTarget {
  */
 export const CALL_CHANNEL = 2;
 
+/**
+ * The channel on which a host started ahead of time, before its run knew its first step, is
+ * told the workers to start at once: a `HostConfig["preload"]` list.
+ */
+export const PRELOAD_CHANNEL = 3;
+
 /** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
 export interface CallAnswer {
   id: number;
@@ -527,6 +533,12 @@ export async function runHost(
   const endpoint = createStdioEndpoint(conn, conn, { ownBytes: true });
   parent.api = comlink.wrap<ParentApi>(endpoint.channel(1));
   comlink.expose(api, endpoint.channel(0));
+  endpoint.channel(PRELOAD_CHANNEL).addEventListener("message", (event) => {
+    const preload = (event as MessageEvent).data as HostConfig["preload"];
+    for (const { target, isolation } of preload ?? []) {
+      prepareNow(target, isolation);
+    }
+  });
   const calls = endpoint.channel(CALL_CHANNEL);
   calls.addEventListener("message", (event) => {
     const call = (event as MessageEvent).data as StepCall;

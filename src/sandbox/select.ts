@@ -7,6 +7,7 @@
 
 import type { Isolation } from "../types.ts";
 import type { Executor, ExecutorInfo } from "./executor.ts";
+import type { HostLauncher } from "./_host_process.ts";
 
 /** The runtimes stepbox tells apart. */
 export type Runtime = ExecutorInfo["runtime"];
@@ -43,10 +44,16 @@ export function detectRuntime(): Runtime {
   return RUNTIME;
 }
 
+/** Options of {@linkcode createExecutor} for the sandboxed isolations. */
+export interface CreateExecutorOptions {
+  /** Host processes started ahead of time (see `SandboxExecutorOptions.launcher`). */
+  launcher?: HostLauncher;
+}
+
 /** The export the sandbox host client provides (declared here so either side can change alone). */
 interface HostClientModule {
   createSandboxExecutor(
-    options: { isolation: Isolation },
+    options: { isolation: Isolation } & CreateExecutorOptions,
   ): Executor | Promise<Executor>;
 }
 
@@ -70,7 +77,10 @@ interface HostClientModule {
  * await executor.close();
  * ```
  */
-export async function createExecutor(isolation: Isolation): Promise<Executor> {
+export async function createExecutor(
+  isolation: Isolation,
+  options: CreateExecutorOptions = {},
+): Promise<Executor> {
   switch (isolation) {
     case "inline": {
       const { createInlineExecutor } = await import("./inline.ts");
@@ -80,7 +90,7 @@ export async function createExecutor(isolation: Isolation): Promise<Executor> {
     case "pool": {
       // Loaded only when a sandbox is requested, so inline-only runtimes never load it.
       const module: HostClientModule = await import("./host_client.ts");
-      return await module.createSandboxExecutor({ isolation });
+      return await module.createSandboxExecutor({ ...options, isolation });
     }
     default:
       throw new TypeError(

@@ -24,6 +24,9 @@ export interface StdioEndpoint extends AsyncDisposable {
   readonly closed: Promise<void>;
   /** Whether the incoming stream has ended. */
   readonly isClosed: boolean;
+  /** Resolves once the frames posted so far are written (or writing failed), when frames go
+   * straight to a socket; with a `WritableStream`, once it is ready for more. */
+  flushed(): Promise<void>;
   /** Stops reading and closes the outgoing stream. */
   close(): Promise<void>;
   /** Why the incoming stream ended, when it was not a clean end (a broken stream or an
@@ -299,6 +302,10 @@ export function createStdioEndpoint(
     get error() {
       return endError;
     },
+    flushed: () =>
+      direct !== undefined
+        ? flushing ?? Promise.resolve()
+        : streamWriter!.ready.then(() => {}, () => {}),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -48,7 +48,12 @@ async function withSandbox(
       const command = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", "--config", CONFIG, MAIN, ...args],
         cwd: options.cwd ?? dir,
-        env: { ...baseEnv(), STEPBOX_STORE: store, ...options.env },
+        env: {
+          ...baseEnv(),
+          STEPBOX_STORE: store,
+          STEPBOX_CACHE_DIR: `${dir}/launch`,
+          ...options.env,
+        },
         clearEnv: true,
         stdin: options.stdin !== undefined ? "piped" : "null",
         stdout: "piped",
@@ -502,6 +507,58 @@ Deno.test("stepbox run warns when the file grants run to a non-built-in step", a
       /^risky\.yaml:1:3: Cannot run step 0 .*beyond the run's ceiling/m,
     );
     assertNoStack(explicit);
+  });
+});
+
+Deno.test("stepbox run again starts its host early, and a file edited to grant less gets less", async () => {
+  await withSandbox(async ({ cli, dir }) => {
+    await Deno.writeTextFile(`${dir}/data.txt`, "kept");
+    await Deno.writeTextFile(
+      `${dir}/peek.ts`,
+      "export async function peek(i: { path: string }) { return { text: await Deno.readTextFile(i.path) }; }\n",
+    );
+    const granted =
+      `- ./peek.ts#peek:\n    path: ${dir}/data.txt\n    permissions:\n      read: true\n`;
+    await Deno.writeTextFile(`${dir}/peek.yaml`, granted);
+    for (const attempt of [1, 2]) {
+      const result = await cli([
+        "run",
+        "peek.yaml",
+        "--set",
+        `token=${SECRET}`,
+      ]);
+      assert.equal(result.code, 0, `run ${attempt}: ${result.stderr}`);
+      assert.equal(JSON.parse(result.stdout).text, "kept");
+    }
+    const entries = [...Deno.readDirSync(`${dir}/launch`)];
+    assert.equal(entries.length, 1);
+    const entry = await Deno.readTextFile(`${dir}/launch/${entries[0]!.name}`);
+    assert.match(entry, /--allow-read/);
+    assert.ok(!entry.includes(SECRET), "--set values are not kept");
+
+    // Same arguments, narrower file: the host started from the cache has --allow-read, and
+    // must not be the one that runs the step.
+    await Deno.writeTextFile(
+      `${dir}/peek.yaml`,
+      `- ./peek.ts#peek:\n    path: ${dir}/data.txt\n`,
+    );
+    const narrowed = await cli([
+      "run",
+      "peek.yaml",
+      "--set",
+      `token=${SECRET}`,
+    ]);
+    assert.equal(narrowed.code, 1, narrowed.stderr);
+    assert.match(narrowed.stderr, /read access|NotCapable|PermissionDenied/i);
+    assert.doesNotMatch(
+      await Deno.readTextFile(`${dir}/launch/${entries[0]!.name}`),
+      /--allow-read=[^"]*data|--allow-read"/,
+    );
+
+    const off = await cli(["run", "peek.yaml"], {
+      env: { STEPBOX_LAUNCH_CACHE: "0" },
+    });
+    assert.equal(off.code, 1, off.stderr);
   });
 });
 

@@ -7,6 +7,7 @@
  */
 
 import type { ReportSink } from "../report.ts";
+import type { HostLauncher } from "../../sandbox/_host_process.ts";
 
 /** The context of one command invocation. */
 export interface CommandContext {
@@ -23,4 +24,6 @@ export interface CommandContext {
   /** The process exits right after the command: sandbox hosts are killed without waiting for
    * them to be gone (they also end by themselves once the process's socket closes). */
   exitsAfter?: boolean;
+  /** Sandbox hosts started ahead of time (the launch cache), offered to the run's executor. */
+  launcher?: HostLauncher;
 }

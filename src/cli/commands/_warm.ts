@@ -24,7 +24,9 @@ import type { RunOptions, Step } from "../../types.ts";
  * @param executor The executor the run will use.
  * @param steps The steps the run starts with.
  * @param options The run's options (import map, base URL, CDN, policy).
- * @returns Whether a hint was given.
+ * @returns Whether a hint was given, once it is under way (the sandbox host started, or a
+ *   host started ahead of time told the step): the run's next long stretch of module loading
+ *   would otherwise hold the hint's messages back.
  *
  * @example A hint to an executor that records it
  * ```ts
@@ -38,20 +40,21 @@ import type { RunOptions, Step } from "../../types.ts";
  *   close: () => Promise.resolve(),
  *   [Symbol.asyncDispose]: () => Promise.resolve(),
  * };
- * const given = warmFirstStep(executor, [{ "./s.ts#f": { a: 1 } }], {
+ * const given = await warmFirstStep(executor, [{ "./s.ts#f": { a: 1 } }], {
  *   baseUrl: new URL("file:///project/"),
  * });
  * assert.equal(given, true);
  * assert.deepEqual(hints, ["file:///project/s.ts"]);
- * assert.equal(warmFirstStep(executor, [], {}), false);
+ * assert.equal(await warmFirstStep(executor, [], {}), false);
  * ```
  */
-export function warmFirstStep(
+export async function warmFirstStep(
   executor: Executor,
   steps: readonly Step[],
   options: Pick<RunOptions, "importMap" | "baseUrl" | "cdn" | "policy">,
-): boolean {
+): Promise<boolean> {
   if (executor.prepare === undefined) return false;
+  let underWay: void | Promise<void>;
   try {
     const parsed: ParsedStep[] = [];
     steps.forEach((step, index) => {
@@ -87,10 +90,11 @@ export function warmFirstStep(
         ...(policy.memoryMb === undefined ? {} : { memoryMb: policy.memoryMb }),
       },
     };
-    executor.prepare(target, callOptions);
-    return true;
+    underWay = executor.prepare(target, callOptions);
   } catch {
     // The run plans the same steps and reports what is wrong, with the step's position.
     return false;
   }
+  await underWay;
+  return true;
 }

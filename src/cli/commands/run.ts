@@ -50,9 +50,10 @@ export async function runCommand(
   const { cwd, env } = context;
   // The sandbox's modules load while the step file is read: nothing starts until a call or a
   // hint, so an executor left unused (a bad file) holds nothing.
-  const executorLoading = options.dryRun
-    ? undefined
-    : createExecutor(options.isolation ?? "step");
+  const executorLoading = options.dryRun ? undefined : createExecutor(
+    options.isolation ?? "step",
+    context.launcher !== undefined ? { launcher: context.launcher } : {},
+  );
   executorLoading?.catch(() => {});
   const name = await findStepFile(options.file, cwd, "run");
   const file = await loadStepFile(name, { cwd, displayName: name });
@@ -80,7 +81,7 @@ export async function runCommand(
   try {
     const firstPart = parts.find((part) => part.steps.length > 0);
     if (executor !== undefined && firstPart !== undefined) {
-      warmFirstStep(executor, firstPart.steps, {
+      await warmFirstStep(executor, firstPart.steps, {
         importMap,
         baseUrl: file.baseUrl,
         policy,

@@ -1,0 +1,167 @@
+/**
+ * How a sandbox host process is started: its whole command line and environment as one value
+ * ({@linkcode HostCommand}), so that a host started ahead of time (the CLI's launch cache) can be
+ * compared with the one a run needs before it is used. Deno-specific; loads nothing else of the
+ * sandbox.
+ *
+ * @module
+ */
+
+import type { HostConfig } from "./host_main.ts";
+
+/**
+ * Stands for the host's socket path in {@linkcode HostCommand.flags}: each host gets a socket in
+ * a fresh private directory, so a command that is kept and compared must not name one. (No path
+ * can contain a NUL.)
+ */
+export const SOCKET_TOKEN = "\u0000socket\u0000";
+
+const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
+
+// Most import maps fit on the command line as a data: URL, which saves writing a file before
+// every host start; a large one (beyond what one argument may hold) goes to a file.
+const INLINE_IMPORT_MAP_LIMIT = 64 * 1024;
+
+/** Everything a host process is started with. */
+export interface HostCommand {
+  /** The Deno binary. */
+  denoPath: string;
+  /** The run's import map, as `{"imports": {...}}` JSON text. */
+  importMap: string;
+  /** Deno's permission flags: the run's ceiling and what the host itself needs to read, write,
+   * connect to and import ({@linkcode SOCKET_TOKEN} stands for the socket). */
+  flags: string[];
+  /** The V8 heap cap, in MiB. */
+  memoryMb: number;
+  /** The host's configuration, except the socket. */
+  config: Omit<HostConfig, "socket">;
+  /** The host's whole environment. */
+  env: Record<string, string>;
+}
+
+/** A started host process and its connection, accepted as soon as the host makes it. */
+export interface SpawnedHost {
+  readonly child: Deno.ChildProcess;
+  /** Where the host connects to; closed by whoever takes the connection. */
+  readonly listener: Deno.Listener;
+  /** The host's connection; rejects once the listener is closed without one. */
+  readonly connection: Promise<Deno.Conn>;
+  /** The connection, once it is made. */
+  readonly connected: Deno.Conn | undefined;
+  /** The host's private directory (its socket, perhaps its import map); removed after. */
+  readonly dir: string;
+}
+
+/**
+ * Hands over host processes started ahead of time: an executor offers the command of each host
+ * it is about to start, and takes the process started for exactly that command instead, if
+ * there is one. A launcher that is offered a different command ends its process.
+ */
+export interface HostLauncher {
+  take(command: HostCommand): SpawnedHost | undefined;
+}
+
+/**
+ * Starts a host process for `command` in a fresh private directory, listening on its socket.
+ * Synchronous: the process is on its way before the caller goes on.
+ *
+ * @param command What to start.
+ * @returns The process, its listener and its directory.
+ *
+ * @example Start a host and stop it before it connects
+ * ```ts ignore
+ * const host = spawnHost(command);
+ * host.child.kill("SIGKILL");
+ * host.listener.close();
+ * await host.child.status;
+ * await Deno.remove(host.dir, { recursive: true });
+ * ```
+ */
+export function spawnHost(command: HostCommand): SpawnedHost {
+  const dir = Deno.makeTempDirSync({ prefix: "stepbox-host-" });
+  const socket = `${dir}/host.sock`;
+  let importMap = `data:application/json,${
+    encodeURIComponent(command.importMap)
+  }`;
+  if (importMap.length > INLINE_IMPORT_MAP_LIMIT) {
+    importMap = `${dir}/import_map.json`;
+    Deno.writeTextFileSync(importMap, command.importMap);
+  }
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  try {
+    const child = new Deno.Command(command.denoPath, {
+      args: [
+        "run",
+        "--no-config",
+        "--quiet",
+        "--unstable-worker-options",
+        `--import-map=${importMap}`,
+        ...command.flags.map((flag) => flag.replaceAll(SOCKET_TOKEN, socket)),
+        `--v8-flags=--max-old-space-size=${command.memoryMb}`,
+        HOST_ENTRY.href,
+        JSON.stringify({ ...command.config, socket } satisfies HostConfig),
+      ],
+      env: command.env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let connected: Deno.Conn | undefined;
+    const connection = listener.accept().then((conn) => connected = conn);
+    connection.catch(() => {});
+    return {
+      child,
+      listener,
+      connection,
+      get connected() {
+        return connected;
+      },
+      dir,
+    };
+  } catch (error) {
+    listener.close();
+    Deno.removeSync(dir, { recursive: true });
+    throw error;
+  }
+}
+
+/**
+ * Whether a host started for `started` can serve a run that needs `needed`: everything equal
+ * except the workers to preload, which the run can still ask for once connected.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sameHostCommand } from "./_host_process.ts";
+ * const command = {
+ *   denoPath: "deno", importMap: "{}", flags: ["--allow-read=/a"], memoryMb: 512,
+ *   config: { comlinkUrl: "file:///c.mjs", poolSize: 8, poolIdleMs: 1, preparedIdleMs: 1 },
+ *   env: { PATH: "/bin" },
+ * };
+ * assert.equal(sameHostCommand(command, structuredClone(command)), true);
+ * assert.equal(sameHostCommand(command, { ...command, flags: ["--allow-read"] }), false);
+ * ```
+ */
+export function sameHostCommand(
+  started: HostCommand,
+  needed: HostCommand,
+): boolean {
+  return comparable(started) === comparable(needed);
+}
+
+function comparable(command: HostCommand): string {
+  const { preload: _preload, ...config } = command.config;
+  return JSON.stringify([
+    command.denoPath,
+    command.importMap,
+    command.flags,
+    command.memoryMb,
+    sorted(config),
+    sorted(command.env),
+  ]);
+}
+
+function sorted(record: object): [string, unknown][] {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
+}
