@@ -8,11 +8,13 @@
  */
 
 const args = Deno.args.length > 0 ? Deno.args : ["src/", "tests/"];
+// CLI runs in tests keep their launch cache here, not in the user's cache directory.
+const launchCache = await Deno.makeTempDir({ prefix: "stepbox-test-launch-" });
 const command = new Deno.Command(Deno.execPath(), {
   args: ["test", "--allow-all", "--parallel", "--doc", ...args],
   stdout: "piped",
   stderr: "inherit",
-  env: { NO_COLOR: "1" },
+  env: { NO_COLOR: "1", STEPBOX_CACHE_DIR: launchCache },
 });
 const child = command.spawn();
 const decoder = new TextDecoder();
@@ -23,6 +25,7 @@ for await (const chunk of child.stdout) {
   tail = (tail + text).slice(-4096);
 }
 const status = await child.status;
+await Deno.remove(launchCache, { recursive: true }).catch(() => {});
 
 // deno test's summary: "ok | 12 passed (3 steps) | 0 failed | 1 ignored (2s)"
 const summary = tail.split("\n").reverse().find((line) =>
