@@ -321,6 +321,35 @@ Deno.test("createStdioEndpoint() reads and writes a socket directly, large frame
   });
 });
 
+Deno.test("createStdioEndpoint() flushed() waits until the socket has taken every frame", async () => {
+  await withUnixSocket(async (client, server) => {
+    const a = createStdioEndpoint(client, client);
+    let read = 0;
+    const reading = (async () => {
+      const buffer = new Uint8Array(64 * 1024);
+      while (true) {
+        const count = await server.read(buffer);
+        if (count === null) return;
+        read += count;
+        // Slow enough that the writer must wait for the reader.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    try {
+      const text = "f".repeat(8_000_000);
+      a.channel(3).postMessage({ text });
+      await a.flushed();
+      // Only what the socket's buffers hold can still be unread.
+      assert.ok(read > text.length - 2_000_000, `read ${read} bytes`);
+      await a.flushed();
+    } finally {
+      await a.close();
+      server.close();
+      await reading.catch(() => {});
+    }
+  });
+});
+
 Deno.test("createStdioEndpoint() reports a throwing listener and keeps reading", async () => {
   const aToB = new TransformStream<Uint8Array, Uint8Array>();
   const bToA = new TransformStream<Uint8Array, Uint8Array>();
