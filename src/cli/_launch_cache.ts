@@ -21,6 +21,7 @@
 import {
   type HostCommand,
   type HostLauncher,
+  inlineImportMap,
   sameHostCommand,
   type SpawnedHost,
   spawnHost,
@@ -29,8 +30,6 @@ import {
 const FORMAT = 1;
 // Entries beyond this many are removed, oldest first, when one is written.
 const MAX_ENTRIES = 200;
-// An import map too large for the command line is not worth keeping.
-const MAX_IMPORT_MAP = 64 * 1024;
 
 /** A {@linkcode HostLauncher} that remembers the command it is first offered. */
 export interface LaunchCache extends HostLauncher {
@@ -84,7 +83,7 @@ export function openLaunchCache(
     return undefined;
   }
   const file = `${dir}/${hash(key)}.json`;
-  const entry = readEntry(file, key);
+  const entry = readEntry(dir, file, key);
   let early: { command: HostCommand; spawned: SpawnedHost } | undefined;
   if (entry !== undefined) {
     const command: HostCommand = { ...entry.command, env: {} };
@@ -179,14 +178,13 @@ function ownedAndPrivate(path: string): boolean {
     (info.mode & 0o022) === 0;
 }
 
-function readEntry(file: string, key: string): Entry | undefined {
+function readEntry(
+  dir: string,
+  file: string,
+  key: string,
+): Entry | undefined {
   try {
-    if (
-      !ownedAndPrivate(file) ||
-      !ownedAndPrivate(file.slice(0, file.lastIndexOf("/")))
-    ) {
-      return undefined;
-    }
+    if (!ownedAndPrivate(file) || !ownedAndPrivate(dir)) return undefined;
     const entry = JSON.parse(Deno.readTextFileSync(file));
     return isEntry(entry, key) ? entry : undefined;
   } catch {
@@ -239,7 +237,8 @@ async function writeEntry(
   key: string,
   command: HostCommand,
 ): Promise<void> {
-  if (command.importMap.length > MAX_IMPORT_MAP) return;
+  // An import map too large for the command line is not worth keeping.
+  if (inlineImportMap(command.importMap) === undefined) return;
   // Written whole under a temporary name, then renamed: a reader sees the old entry or the new.
   const temporary = `${file}.${crypto.randomUUID()}.tmp`;
   try {

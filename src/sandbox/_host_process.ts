@@ -22,6 +22,23 @@ const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
 // every host start; a large one (beyond what one argument may hold) goes to a file.
 const INLINE_IMPORT_MAP_LIMIT = 64 * 1024;
 
+/**
+ * The import map of `command` as a `data:` URL argument, or `undefined` when it is too large
+ * for the command line (the host then reads it from a file).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inlineImportMap } from "./_host_process.ts";
+ * assert.equal(inlineImportMap('{"imports":{}}'), "data:application/json,%7B%22imports%22%3A%7B%7D%7D");
+ * assert.equal(inlineImportMap(JSON.stringify({ imports: { a: "x".repeat(70_000) } })), undefined);
+ * ```
+ */
+export function inlineImportMap(importMap: string): string | undefined {
+  const inline = `data:application/json,${encodeURIComponent(importMap)}`;
+  return inline.length <= INLINE_IMPORT_MAP_LIMIT ? inline : undefined;
+}
+
 /** Everything a host process is started with. */
 export interface HostCommand {
   /** The Deno binary. */
@@ -46,8 +63,6 @@ export interface SpawnedHost {
   readonly listener: Deno.Listener;
   /** The host's connection; rejects once the listener is closed without one. */
   readonly connection: Promise<Deno.Conn>;
-  /** The connection, once it is made. */
-  readonly connected: Deno.Conn | undefined;
   /** The host's private directory (its socket, perhaps its import map); removed after. */
   readonly dir: string;
 }
@@ -66,7 +81,7 @@ export interface HostLauncher {
  * Synchronous: the process is on its way before the caller goes on.
  *
  * @param command What to start.
- * @returns The process, its listener and its directory.
+ * @returns The process, its listener, its connection to come and its directory.
  *
  * @example Start a host and stop it before it connects
  * ```ts ignore
@@ -80,10 +95,8 @@ export interface HostLauncher {
 export function spawnHost(command: HostCommand): SpawnedHost {
   const dir = Deno.makeTempDirSync({ prefix: "stepbox-host-" });
   const socket = `${dir}/host.sock`;
-  let importMap = `data:application/json,${
-    encodeURIComponent(command.importMap)
-  }`;
-  if (importMap.length > INLINE_IMPORT_MAP_LIMIT) {
+  let importMap = inlineImportMap(command.importMap);
+  if (importMap === undefined) {
     importMap = `${dir}/import_map.json`;
     Deno.writeTextFileSync(importMap, command.importMap);
   }
@@ -107,18 +120,9 @@ export function spawnHost(command: HostCommand): SpawnedHost {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    let connected: Deno.Conn | undefined;
-    const connection = listener.accept().then((conn) => connected = conn);
+    const connection = listener.accept();
     connection.catch(() => {});
-    return {
-      child,
-      listener,
-      connection,
-      get connected() {
-        return connected;
-      },
-      dir,
-    };
+    return { child, listener, connection, dir };
   } catch (error) {
     listener.close();
     Deno.removeSync(dir, { recursive: true });

@@ -773,7 +773,7 @@ export function createSandboxExecutor(
     try {
       // Loads while the host boots; the first host's connection is the first use.
       const comlinkLoading = loadComlink(comlinkUrl);
-      const conn = spawned.connected ?? await connectionOf(spawned);
+      const conn = await connectionOf(spawned);
       // Frames are written straight to the socket: one write per message. A listener that
       // throws here is a bug of this file: it must not become an uncaught error in the
       // embedding process, so the host is stopped and its calls fail with that error.
