@@ -27,7 +27,7 @@ import {
   spawnHost,
 } from "../sandbox/_host_process.ts";
 
-const FORMAT = 1;
+const FORMAT = 2;
 // Entries beyond this many are removed, oldest first, when one is written.
 const MAX_ENTRIES = 200;
 
@@ -206,8 +206,6 @@ function isEntry(value: unknown, key: string): value is Entry {
     Number.isInteger(command.memoryMb) &&
     typeof config?.comlinkUrl === "string" &&
     config.comlinkUrl.startsWith("file:") &&
-    typeof config.poolSize === "number" &&
-    typeof config.poolIdleMs === "number" &&
     typeof config.preparedIdleMs === "number" &&
     config.preload === undefined &&
     Array.isArray(entry.envNames) &&

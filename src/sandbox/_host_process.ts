@@ -16,6 +16,21 @@ import type { HostConfig } from "./host_main.ts";
  */
 export const SOCKET_TOKEN = "\u0000socket\u0000";
 
+/**
+ * The socket path of lane `slot` of the host whose socket is `socket` (a path, or
+ * {@linkcode SOCKET_TOKEN} in a command): beside it, in the host's private directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { laneSocket } from "./_host_process.ts";
+ * assert.equal(laneSocket("/tmp/stepbox-host-1/host.sock", 2), "/tmp/stepbox-host-1/host.sock.lane2");
+ * ```
+ */
+export function laneSocket(socket: string, slot: number): string {
+  return `${socket}.lane${slot}`;
+}
+
 const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
 
 // Most import maps fit on the command line as a data: URL, which saves writing a file before
@@ -65,6 +80,8 @@ export interface SpawnedHost {
   readonly connection: Promise<Deno.Conn>;
   /** The host's private directory (its socket, perhaps its import map); removed after. */
   readonly dir: string;
+  /** The host's socket path, in `dir`. */
+  readonly socket: string;
 }
 
 /**
@@ -122,7 +139,7 @@ export function spawnHost(command: HostCommand): SpawnedHost {
     }).spawn();
     const connection = listener.accept();
     connection.catch(() => {});
-    return { child, listener, connection, dir };
+    return { child, listener, connection, dir, socket };
   } catch (error) {
     listener.close();
     Deno.removeSync(dir, { recursive: true });
@@ -140,7 +157,7 @@ export function spawnHost(command: HostCommand): SpawnedHost {
  * import { sameHostCommand } from "./_host_process.ts";
  * const command = {
  *   denoPath: "deno", importMap: "{}", flags: ["--allow-read=/a"], memoryMb: 512,
- *   config: { comlinkUrl: "file:///c.mjs", poolSize: 8, poolIdleMs: 1, preparedIdleMs: 1 },
+ *   config: { comlinkUrl: "file:///c.mjs", preparedIdleMs: 1 },
  *   env: { PATH: "/bin" },
  * };
  * assert.equal(sameHostCommand(command, structuredClone(command)), true);

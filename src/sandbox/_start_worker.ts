@@ -6,10 +6,15 @@
  * @module
  */
 
-import { toWorkerPermissions } from "./policy.ts";
+import {
+  type LaneGrant,
+  toWorkerPermissions,
+  withLaneGrant,
+} from "./policy.ts";
 import type { WorkerTarget } from "./host_main.ts";
 
 const WORKER_ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
+const LANE_ENTRY_URL = new URL("./lane_entry.ts", import.meta.url).href;
 const EVENT_TYPES = ["message", "error", "messageerror"] as const;
 
 /**
@@ -17,6 +22,8 @@ const EVENT_TYPES = ["message", "error", "messageerror"] as const;
  * module statically, so the module loads under the host's permissions.
  *
  * @param target The module, and the permissions of its calls.
+ * @param lane For a `pool` Worker that serves its calls on a lane of its own (`lane_entry.ts`):
+ *   what it is granted until it has connected.
  * @returns The Worker (new Worker() blocks this thread while it starts).
  * @throws {Error} when the host's own permissions do not cover the target's.
  *
@@ -25,17 +32,25 @@ const EVENT_TYPES = ["message", "error", "messageerror"] as const;
  * const worker = startWorker({ reference: "s.ts#f", specifier: "file:///s.ts", permissions: {} });
  * ```
  */
-export function startWorker(target: WorkerTarget): Worker {
+export function startWorker(target: WorkerTarget, lane?: LaneGrant): Worker {
   const s = JSON.stringify;
-  const source = `import { serveStep } from ${s(WORKER_ENTRY_URL)};\n` +
+  const [serve, entry] = lane === undefined
+    ? ["serveStep", WORKER_ENTRY_URL]
+    : ["serveLane", LANE_ENTRY_URL];
+  const source = `import { ${serve} } from ${s(entry)};\n` +
     `import * as stepModule from ${s(target.specifier)};\n` +
-    `serveStep(stepModule, { specifier: ${s(target.specifier)} });\n`;
+    `${serve}(stepModule, { specifier: ${s(target.specifier)} });\n`;
+  const permissions = toWorkerPermissions(target.permissions);
   return new Worker(
     `data:application/javascript,${encodeURIComponent(source)}`,
     {
       type: "module",
       name: target.reference,
-      deno: { permissions: toWorkerPermissions(target.permissions) },
+      deno: {
+        permissions: lane === undefined
+          ? permissions
+          : withLaneGrant(permissions, lane),
+      },
     } as WorkerOptions,
   );
 }

@@ -1,9 +1,11 @@
 /**
  * The parent side of the sandbox: starts sandbox host processes (`host_entry.ts`), pools them by
  * (import map, policy, environment, import grant), talks to them over a private Unix socket
- * (comlink for control: prepare, cancel, stats, live output; one plain frame out and one back
- * per step call, see host_main.ts `CALL_CHANNEL`), recycles them after a bounded number of
- * workers, and replaces a host that dies, failing its pending calls at once.
+ * (comlink for control: prepare, cancel, lanes, stats, live output; one plain frame out and one
+ * back per step call, see host_main.ts `CALL_CHANNEL`), recycles them after a bounded number of
+ * workers, and replaces a host that dies, failing its pending calls at once. In `pool`
+ * isolation it keeps, per host, a pool of lanes: sockets straight to warm Workers
+ * (`_lane.ts`).
  *
  * @module
  */
@@ -30,8 +32,10 @@ import type {
 import {
   hostPermissionFlags,
   importHosts,
+  laneGrant,
   toWorkerPermissions,
 } from "./policy.ts";
+import { createWorkerPool, type WorkerPool } from "./pool.ts";
 import {
   decodePayload,
   deserializeError,
@@ -41,13 +45,16 @@ import {
   transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
+import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
 import {
   type HostCommand,
   type HostLauncher,
+  laneSocket,
   SOCKET_TOKEN,
   type SpawnedHost,
   spawnHost,
 } from "./_host_process.ts";
+import { Lane } from "./_lane.ts";
 
 /** Options of {@linkcode createSandboxExecutor}. */
 export interface SandboxExecutorOptions {
@@ -133,6 +140,21 @@ interface HostNeeds {
   importHosts: Set<string>;
 }
 
+/** The lanes of a `pool` host: socket paths its flags grant, and how many to keep warm. */
+interface LaneSettings {
+  /** Twice the pool size: a lane's path is free again only once its Worker has ended. */
+  sockets: string[];
+  poolSize: number;
+  idleMs: number;
+  /** The host's working directory, against which relative permission paths resolve. */
+  cwd: string | undefined;
+}
+
+/** Why a host's calls fail once it died, for the step of a given target. */
+type DeathReason = (
+  target: { reference: string; specifier: string },
+) => SandboxError;
+
 class Host {
   readonly key: string;
   readonly needs: HostNeeds;
@@ -144,7 +166,12 @@ class Host {
   readonly api: Comlink.Remote<HostApi>;
   readonly #calls: Comlink.Endpoint;
   readonly #releaseProxy: typeof Comlink.releaseProxy;
-  readonly died: Promise<unknown>;
+  readonly died: Promise<DeathReason>;
+  readonly #lanes: WorkerPool<Lane> | undefined;
+  readonly #laneTargets = new Map<string, WorkerTarget>();
+  readonly #lanesBySocket = new Map<string, Lane>();
+  #freeSockets: string[] = [];
+  readonly #laneGrantCwd: string | undefined;
   #dead = false;
   #internalError: unknown;
   #stderrTail = "";
@@ -168,6 +195,7 @@ class Host {
       dir: string;
       preloaded: readonly string[];
       comlink: typeof Comlink;
+      lanes?: LaneSettings | undefined;
     },
   ) {
     const comlink = init.comlink;
@@ -190,6 +218,9 @@ class Host {
       output: (id, stream, text) => {
         this.pending.get(id)?.onOutput?.({ stream, text });
       },
+      laneEnded: (socket, error) => {
+        this.#lanesBySocket.get(socket)?.report(deserializeError(error));
+      },
     };
     comlink.expose(parentApi, this.#endpoint.channel(1));
     this.#pumps.push(this.#pump(this.#child.stdout, "stdout"));
@@ -210,6 +241,108 @@ class Host {
         return reason;
       },
     );
+    this.#laneGrantCwd = init.lanes?.cwd;
+    if (init.lanes !== undefined) {
+      this.#freeSockets = [...init.lanes.sockets];
+      this.#lanes = createWorkerPool<Lane>({
+        maxWorkers: init.lanes.poolSize,
+        idleMs: init.lanes.idleMs,
+        spawn: (key) => this.#openLane(key),
+        terminate: (lane) => this.#closeLane(lane),
+      });
+    }
+  }
+
+  #openLane(key: string): Lane | undefined {
+    const socket = this.#freeSockets.pop();
+    if (socket === undefined) return undefined;
+    const target = this.#laneTargets.get(key)!;
+    this.workersStarted++;
+    const lane = new Lane(
+      this,
+      socket,
+      target,
+      laneGrant(target.permissions, socket, this.#laneGrantCwd),
+      {
+        signal: (signal) => this.#laneSignal(signal),
+        ended: (lane, reason) => {
+          if (lane.callId !== undefined) {
+            this.pending.get(lane.callId)?.fail(reason);
+          }
+          this.#lanes?.discard(lane);
+          this.#closeLane(lane);
+        },
+      },
+    );
+    this.#lanesBySocket.set(socket, lane);
+    return lane;
+  }
+
+  #closeLane(lane: Lane): void {
+    void lane.close().then(() => {
+      if (this.#lanesBySocket.get(lane.socket) !== lane) return;
+      this.#lanesBySocket.delete(lane.socket);
+      this.#freeSockets.push(lane.socket);
+    });
+  }
+
+  #laneSignal(signal: WorkerSignal): void {
+    if (signal.stepbox === "done") {
+      this.pending.get(signal.id)?.answer(signal.outcome);
+    } else if (signal.stepbox === "write") {
+      this.pending.get(signal.id)?.onOutput?.({
+        stream: signal.stream,
+        text: signal.text,
+      });
+    }
+  }
+
+  // Pool keys are module + permissions. The permissions object of a step is the same call after
+  // call, so its text is kept rather than made again per call.
+  readonly #permissionsText = new WeakMap<object, string>();
+  #laneKey(target: WorkerTarget): string {
+    let text = this.#permissionsText.get(target.permissions);
+    if (text === undefined) {
+      text = JSON.stringify(target.permissions);
+      this.#permissionsText.set(target.permissions, text);
+    }
+    const key = `${target.specifier}\n${text}`;
+    // The first reference seen names the Worker in messages.
+    if (!this.#laneTargets.has(key)) this.#laneTargets.set(key, target);
+    return key;
+  }
+
+  /** Opens a lane for `target` ahead of its call, if the pool has room. */
+  warmLane(target: WorkerTarget): void {
+    this.#lanes?.warm(this.#laneKey(target));
+  }
+
+  /**
+   * Runs one `pool` call on a warm lane of its module and permissions (opened if there is none);
+   * when every lane is busy and the pool is full, in a fresh worker of the host instead.
+   */
+  async runPooled(
+    call: StepCall,
+    target: StepTarget,
+    options: CallOptions,
+  ): Promise<unknown> {
+    const lease = this.#lanes!.acquire(this.#laneKey({
+      reference: call.reference,
+      specifier: call.specifier,
+      permissions: call.permissions,
+    }));
+    if (lease === undefined) return await this.run(call, target, options);
+    try {
+      const lane = lease.worker;
+      if (!lane.isOpen) await lane.opened;
+      const output = await this.run(call, target, options, lane);
+      lease.release();
+      return output;
+    } catch (error) {
+      // A failed call may have left the module in a bad state: its Worker is not reused.
+      lease.release({ reset: true });
+      throw error;
+    }
   }
 
   get pid(): number {
@@ -255,7 +388,7 @@ class Host {
     this.kill();
   }
 
-  #deathReason(): (target: StepTarget) => SandboxError {
+  #deathReason(): DeathReason {
     const internal = this.#internalError;
     if (internal !== undefined) {
       return (target) =>
@@ -284,25 +417,31 @@ class Host {
         );
   }
 
-  /** Runs one call; rejects at once if the host dies meanwhile. */
+  /**
+   * Runs one call, through the host in a fresh worker or on `lane`; rejects at once if the host
+   * or the lane's Worker dies meanwhile.
+   */
   run(
     call: StepCall,
     target: StepTarget,
     options: CallOptions,
+    lane?: Lane,
   ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
-      let backstop: ReturnType<typeof setTimeout> | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = (fn: () => void) => {
         if (settled) return;
         settled = true;
         this.pending.delete(call.id);
-        if (backstop !== undefined) clearTimeout(backstop);
+        if (lane !== undefined) lane.callId = undefined;
+        if (timer !== undefined) clearTimeout(timer);
         options.signal?.removeEventListener("abort", onAbort);
         fn();
       };
       const onAbort = () => {
-        void this.api.cancel(call.id);
+        if (lane === undefined) void this.api.cancel(call.id);
+        else void lane.close();
         finish(() => reject(options.signal?.reason));
       };
       this.pending.set(call.id, {
@@ -323,10 +462,27 @@ class Host {
         if (options.signal.aborted) return onAbort();
         options.signal.addEventListener("abort", onAbort, { once: true });
       }
-      if (call.timeoutMs !== undefined) {
+      if (call.timeoutMs !== undefined && lane !== undefined) {
+        const timeoutMs = call.timeoutMs;
+        // Rejected once the host has ended the Worker, as the host itself does for a relayed call.
+        timer = setTimeout(() => {
+          void lane.close().then(() =>
+            finish(() =>
+              reject(
+                new StepTimeoutError(
+                  `Step "${target.reference}" timed out after ${
+                    timeoutMs / 1000
+                  } s and its worker was terminated; raise its "timeout" or make it finish sooner`,
+                  { timeoutMs },
+                ),
+              )
+            )
+          );
+        }, timeoutMs);
+      } else if (call.timeoutMs !== undefined) {
         const timeoutMs = call.timeoutMs;
         // The host enforces the timeout; this catches a host too stuck to answer at all.
-        backstop = setTimeout(() => {
+        timer = setTimeout(() => {
           this.kill();
           finish(() =>
             reject(
@@ -342,7 +498,18 @@ class Host {
       }
       try {
         // The input's JSON bytes are this call's alone: written as they are, not copied.
-        this.#calls.postMessage(call, transferListOf(call.inputs));
+        if (lane === undefined) {
+          this.#calls.postMessage(call, transferListOf(call.inputs));
+        } else {
+          const request: RunRequest = {
+            reference: call.reference,
+            exportName: call.exportName,
+            builtin: call.builtin,
+            inputs: call.inputs,
+          };
+          if (call.context !== undefined) request.context = call.context;
+          lane.run(call.id, request);
+        }
       } catch (error) {
         // Inputs the frames cannot carry (a function, a cycle through a class instance, ...).
         finish(() => reject(error));
@@ -360,6 +527,7 @@ class Host {
   }
 
   async close(): Promise<void> {
+    this.#lanes?.close();
     // comlink's FinalizationRegistry holds each proxy's endpoint strongly, and the endpoint's
     // listeners lead back to this host: without an explicit release the host is never freed.
     try {
@@ -736,6 +904,14 @@ export function createSandboxExecutor(
     ];
     const srcDir = decodeURIComponent(SRC_DIR.pathname).replace(/\/$/, "");
     const comlinkDir = dirOf(comlinkUrl)!;
+    // A pool host may grant its Workers these sockets, one per lane.
+    const poolSize = options.poolSize ?? 8;
+    const lanes = isolation === "pool"
+      ? Array.from(
+        { length: 2 * poolSize },
+        (_, slot) => laneSocket(SOCKET_TOKEN, slot),
+      )
+      : [];
     const command: HostCommand = {
       denoPath,
       importMap: JSON.stringify({ imports: callOptions.importMap }),
@@ -744,19 +920,20 @@ export function createSandboxExecutor(
           ? { ...callOptions.policy.allow, import: true }
           : { ...callOptions.policy.allow, import: false },
         {
-          read: [srcDir, comlinkDir, SOCKET_TOKEN, ...needs.readRoots],
-          write: [SOCKET_TOKEN],
-          net: [`unix:${SOCKET_TOKEN}`],
+          read: [
+            srcDir,
+            comlinkDir,
+            SOCKET_TOKEN,
+            ...lanes,
+            ...needs.readRoots,
+          ],
+          write: [SOCKET_TOKEN, ...lanes],
+          net: [SOCKET_TOKEN, ...lanes].map((path) => `unix:${path}`),
           import: importList,
         },
       ),
       memoryMb,
-      config: {
-        comlinkUrl,
-        poolSize: options.poolSize ?? 8,
-        poolIdleMs: options.poolIdleMs ?? 30_000,
-        preparedIdleMs: 10_000,
-      },
+      config: { comlinkUrl, preparedIdleMs: 10_000 },
       env: hostEnv(callOptions.policy.env),
     };
     if (preload !== undefined) command.config.preload = preload;
@@ -801,9 +978,15 @@ export function createSandboxExecutor(
           { cause: error },
         );
       }
-      // The host read its import map at start-up and the socket is connected: the files are
-      // no longer needed, so closing has nothing left to remove.
-      void removeDir(dir);
+      // The host read its import map at start-up and the socket is connected: unless the
+      // directory holds lanes to come, closing has nothing left to remove.
+      if (lanes.length === 0) void removeDir(dir);
+      let cwd: string | undefined;
+      try {
+        cwd = Deno.cwd();
+      } catch {
+        // No read permission here: relative permission paths stay unresolved.
+      }
       const host = new Host({
         key,
         needs,
@@ -811,8 +994,16 @@ export function createSandboxExecutor(
         child,
         endpoint,
         dir,
-        preloaded: (preload ?? []).map((item) => item.target.specifier),
+        preloaded: (preload ?? []).map((item) => item.specifier),
         comlink,
+        lanes: lanes.length === 0 ? undefined : {
+          sockets: lanes.map((path) =>
+            path.replaceAll(SOCKET_TOKEN, spawned.socket)
+          ),
+          poolSize,
+          idleMs: options.poolIdleMs ?? 30_000,
+          cwd,
+        },
       });
       started.host = host;
       return host;
@@ -963,7 +1154,6 @@ export function createSandboxExecutor(
         specifier: target.specifier,
         exportName: target.exportName,
         builtin: target.builtin,
-        isolation,
         permissions: callOptions.permissions,
         inputs: payload,
       };
@@ -978,7 +1168,9 @@ export function createSandboxExecutor(
       }
       if (isolation === "step") host.workersStarted++;
       try {
-        return await host.run(stepCall, target, callOptions);
+        return isolation === "pool"
+          ? await host.runPooled(stepCall, target, callOptions)
+          : await host.run(stepCall, target, callOptions);
       } catch (error) {
         // One retry for a remote module that failed to load: concurrent fetches by Workers
         // can fail spuriously while a sequential one succeeds.
@@ -1016,18 +1208,26 @@ export function createSandboxExecutor(
           specifier: target.specifier,
           permissions: callOptions.permissions,
         };
-        // A host started for this hint starts the worker itself, at once, while it connects
-        // (a remote module is fetched into the cache first, so it is prepared afterwards).
-        const preload = isRemote(target.specifier)
+        // A host started for this hint starts a `step` worker itself, at once, while it
+        // connects (a remote module is fetched into the cache first, so it is prepared
+        // afterwards). A lane needs its host connected first.
+        const preload = isolation === "pool" || isRemote(target.specifier)
           ? undefined
-          : [{ target: workerTarget, isolation }];
+          : [workerTarget];
         const host = await hostFor(target, callOptions, preload, underWay);
-        if (isolation === "step") host.workersStarted++;
-        if (host.takePreloaded(target.specifier)) return;
+        if (host.takePreloaded(target.specifier)) {
+          host.workersStarted++;
+          return;
+        }
         if (isRemote(target.specifier)) {
           await prefetch(target.specifier, callOptions, host);
         }
-        await host.api.prepare(workerTarget, isolation);
+        if (isolation === "pool") {
+          host.warmLane(workerTarget);
+        } else {
+          host.workersStarted++;
+          await host.api.prepare(workerTarget);
+        }
       })().catch(() => {
         // A hint only: the call itself reports any failure.
       }).finally(underWay);

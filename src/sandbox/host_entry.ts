@@ -18,7 +18,7 @@ if (import.meta.main) {
   // blocked in new Worker(), so the call is waiting by the time the host can read it.
   const connecting = Deno.connect({ transport: "unix", path: config.socket });
   connecting.catch(() => {});
-  const early = (config.preload ?? []).map(({ target }) => startEarly(target));
+  const early = (config.preload ?? []).map((target) => startEarly(target));
   // Nothing to preload (a host started ahead of its run, which is told its workers once the
   // run has checked it): connected first, so the run can tell it at once.
   if (early.length === 0) await connecting.catch(() => {});

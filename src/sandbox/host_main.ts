@@ -3,7 +3,9 @@
  * workers first): it connects back to the parent over a private Unix socket (never stdio, which
  * every Worker can read and write without any permission), exposes {@linkcode HostApi} over
  * comlink, answers step calls on {@linkcode CALL_CHANNEL}, and runs each step call in a Web
- * Worker whose `deno.permissions` sets every key.
+ * Worker whose `deno.permissions` sets every key. A `pool` Worker is opened as a lane
+ * ({@linkcode HostApi.openLane}): it then serves its calls on a socket of its own, straight to
+ * the parent, and the host only starts and ends it.
  *
  * A memory bomb in a Worker takes this whole process down at the heap cap; the parent sees the
  * exit, fails the pending calls at once and starts a new host.
@@ -15,10 +17,11 @@ import type * as Comlink from "npm:comlink@^4.4.2";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
-import { createWorkerPool, type WorkerLease } from "./pool.ts";
+import { type LaneGrant, laneRevocations } from "./policy.ts";
 import {
   outcomeTransferList,
   postTransferring,
+  type SerializedError,
   serializeError,
   type StepCall,
   type StepOutcome,
@@ -33,14 +36,10 @@ export interface HostConfig {
   socket: string;
   /** The `file:` URL of comlink's ES module build. */
   comlinkUrl: string;
-  /** Most warm workers in `pool` isolation. */
-  poolSize: number;
-  /** Idle time after which a warm worker is ended, in ms. */
-  poolIdleMs: number;
   /** A prepared (pre-spawned) worker that is not used within this time is ended, in ms. */
   preparedIdleMs: number;
   /** Workers to start at once, before the first call asks (the CLI knows its first step). */
-  preload?: Array<{ target: WorkerTarget; isolation: "step" | "pool" }>;
+  preload?: WorkerTarget[];
 }
 
 /** Which module a worker is for, and with what permissions. */
@@ -70,14 +69,32 @@ export interface CallAnswer {
   outcome: StepOutcome;
 }
 
+/** Where a lane Worker connects, and what proves the connection is its own. */
+export interface LaneOpening {
+  /** The Unix socket the parent listens on for this lane (one the host may connect to). */
+  socket: string;
+  /** Sent back by the Worker as its first frame. */
+  token: string;
+  /** What the Worker is granted until it has connected. */
+  grant: LaneGrant;
+}
+
+/** Whether a lane's Worker loaded its module and was told where to connect. */
+export type LaneOpened = { ok: true } | { ok: false; error: SerializedError };
+
 /** The host's API, exposed to the parent on channel 0. */
 export interface HostApi {
-  /** Runs one step call. Never rejects: failures are envelopes. */
+  /** Runs one step call in a fresh worker. Never rejects: failures are envelopes. */
   call(call: StepCall): Promise<StepOutcome>;
   /** Cancels a call: its worker is terminated. */
   cancel(id: number): void;
-  /** Starts a worker for `target` ahead of a call (step: one spare; pool: one warm). */
-  prepare(target: WorkerTarget, isolation: "step" | "pool"): void;
+  /** Starts a spare worker for `target` ahead of its call. */
+  prepare(target: WorkerTarget): void;
+  /** Starts a `pool` worker for `target` that serves its calls on a lane of its own; answers
+   * once it is told where to connect, or with why it could not load. */
+  openLane(target: WorkerTarget, lane: LaneOpening): Promise<LaneOpened>;
+  /** Ends the worker of a lane (its socket path), if it is still alive. */
+  closeLane(socket: string): void;
   /** Live and started worker counts. */
   stats(): HostStats;
 }
@@ -88,7 +105,7 @@ export interface HostStats {
   liveWorkers: number;
   /** Workers started since the host started. */
   startedWorkers: number;
-  /** Warm workers in the pool. */
+  /** Workers serving lanes (`pool` isolation). */
   pooledWorkers: number;
   /** The host's memory in bytes: resident set, its main V8 heap in use, and external buffers. */
   memory: { rss: number; heapUsed: number; external: number };
@@ -98,6 +115,8 @@ export interface HostStats {
 export interface ParentApi {
   /** Live output of a built-in step. */
   output(id: number, stream: "stdout" | "stderr", text: string): void;
+  /** Why the worker of a lane ended, when the parent did not end it. */
+  laneEnded(socket: string, error: SerializedError): void;
 }
 
 interface WorkerHandle {
@@ -199,15 +218,16 @@ export async function runHost(
     early.map((worker) => [workerKey(worker.target), worker]),
   );
 
-  function spawn(target: WorkerTarget): WorkerHandle {
+  function spawn(target: WorkerTarget, lane?: LaneGrant): WorkerHandle {
     const key = workerKey(target);
-    const started = earlyByKey.get(key);
-    earlyByKey.delete(key);
+    // A preloaded worker serves calls relayed by this host, never a lane.
+    const started = lane === undefined ? earlyByKey.get(key) : undefined;
+    if (started !== undefined) earlyByKey.delete(key);
     let worker: Worker;
     try {
       const begun = started?.started;
       if (begun !== undefined && "error" in begun) throw begun.error;
-      worker = begun?.worker ?? startWorker(target);
+      worker = begun?.worker ?? startWorker(target, lane);
     } catch (error) {
       const reason = new PolicyError(
         `Cannot start a worker for "${target.reference}": ${
@@ -329,26 +349,10 @@ export async function runHost(
     };
   }
 
-  // Pool keys are module + permissions; the first reference seen names the worker in messages.
-  const poolTargets = new Map<string, WorkerTarget>();
-  const pool = createWorkerPool<WorkerHandle>({
-    maxWorkers: config.poolSize,
-    idleMs: config.poolIdleMs,
-    setTimer: idleTimer,
-    spawn: (key) => {
-      const handle = spawn(poolTargets.get(key)!);
-      // A warm worker that dies on its own (a timer throwing after its call) leaves the pool.
-      handle.onDeath(() => pool.discard(handle));
-      return handle;
-    },
-    terminate: (handle) => handle.kill(new Error("evicted")),
-  });
-
-  function poolKey(target: WorkerTarget): string {
-    const key = workerKey(target);
-    if (!poolTargets.has(key)) poolTargets.set(key, target);
-    return key;
-  }
+  // The workers of open lanes, by socket path.
+  const lanes = new Map<string, WorkerHandle>();
+  // Set by closeLane: an end the parent asked for is not reported back to it.
+  const closing = new WeakSet<WorkerHandle>();
 
   function takePrepared(target: WorkerTarget): WorkerHandle | undefined {
     const key = workerKey(target);
@@ -412,11 +416,7 @@ export async function runHost(
     }, 0);
   }
 
-  function prepareNow(target: WorkerTarget, isolation: "step" | "pool"): void {
-    if (isolation === "pool") {
-      pool.warm(poolKey(target));
-      return;
-    }
+  function prepareNow(target: WorkerTarget): void {
     const key = workerKey(target);
     if (prepared.has(key)) return;
     if (prepared.size >= MAX_PREPARED) {
@@ -449,7 +449,7 @@ export async function runHost(
     const targets = [...spareAfter];
     spareAfter.clear();
     for (const target of targets) {
-      deferred.push(() => prepareNow(target, "step"));
+      deferred.push(() => prepareNow(target));
     }
     flushDeferred();
   }
@@ -461,14 +461,7 @@ export async function runHost(
         specifier: call.specifier,
         permissions: call.permissions,
       };
-      let lease: WorkerLease<WorkerHandle> | undefined;
-      let handle: WorkerHandle;
-      if (call.isolation === "pool") {
-        lease = pool.acquire(poolKey(target));
-        handle = lease.worker;
-      } else {
-        handle = takePrepared(target) ?? spawn(target);
-      }
+      const handle = takePrepared(target) ?? spawn(target);
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (call.timeoutMs !== undefined) {
         const timeoutMs = call.timeoutMs;
@@ -486,16 +479,12 @@ export async function runHost(
       cancels.set(call.id, (reason) => handle.kill(reason));
       try {
         const outcome = await run(handle, call);
-        if (lease !== undefined) {
-          lease.release({ reset: !outcome.ok || handle.isDead });
-        } else {
-          handle.kill(new Error("done"));
-          // The next call of this step (a loop, a service calling it again) finds its fresh
-          // worker already loading. Spawned once this answer is out (new Worker() blocks this
-          // thread for milliseconds), only after a success (a failed load would fail again),
-          // and only for a step called before: a one-off step (a CLI run) wastes no worker.
-          if (outcome.ok && calledBefore(target)) spareAfter.add(target);
-        }
+        handle.kill(new Error("done"));
+        // The next call of this step (a loop, a service calling it again) finds its fresh
+        // worker already loading. Spawned once this answer is out (new Worker() blocks this
+        // thread for milliseconds), only after a success (a failed load would fail again),
+        // and only for a step called before: a one-off step (a CLI run) wastes no worker.
+        if (outcome.ok && calledBefore(target)) spareAfter.add(target);
         return outcome;
       } finally {
         if (timer !== undefined) clearTimeout(timer);
@@ -507,25 +496,56 @@ export async function runHost(
         new DOMException("The call was cancelled", "AbortError"),
       );
     },
-    prepare(target, isolation) {
+    prepare(target) {
       // new Worker() blocks this thread for milliseconds: answer this message first.
-      deferred.push(() => prepareNow(target, isolation));
+      deferred.push(() => prepareNow(target));
       flushDeferred();
+    },
+    async openLane(target, lane) {
+      lanes.get(lane.socket)?.kill(new Error("lane reopened"));
+      const handle = spawn(target, lane.grant);
+      lanes.set(lane.socket, handle);
+      const forget = () => {
+        if (lanes.get(lane.socket) === handle) lanes.delete(lane.socket);
+      };
+      try {
+        await handle.ready;
+      } catch (error) {
+        forget();
+        return { ok: false, error: serializeError(error) };
+      }
+      handle.onDeath((reason) => {
+        forget();
+        if (!closing.has(handle)) {
+          void parent.api?.laneEnded(lane.socket, serializeError(reason));
+        }
+      });
+      handle.post({
+        stepbox: "lane",
+        socket: lane.socket,
+        token: lane.token,
+        revoke: laneRevocations(lane.grant),
+      }, []);
+      return { ok: true };
+    },
+    closeLane(socket) {
+      const handle = lanes.get(socket);
+      if (handle === undefined) return;
+      closing.add(handle);
+      handle.kill(new Error("lane closed"));
     },
     stats() {
       const { rss, heapUsed, external } = Deno.memoryUsage();
       return {
         liveWorkers: live.size,
         startedWorkers,
-        pooledWorkers: pool.size,
+        pooledWorkers: lanes.size,
         memory: { rss, heapUsed, external },
       };
     },
   };
 
-  for (const { target, isolation } of config.preload ?? []) {
-    prepareNow(target, isolation);
-  }
+  for (const target of config.preload ?? []) prepareNow(target);
   const comlink = await comlinkLoading;
   const conn = await connecting;
   // Frames are written straight to the socket: one write per message.
@@ -535,9 +555,7 @@ export async function runHost(
   comlink.expose(api, endpoint.channel(0));
   endpoint.channel(PRELOAD_CHANNEL).addEventListener("message", (event) => {
     const preload = (event as MessageEvent).data as HostConfig["preload"];
-    for (const { target, isolation } of preload ?? []) {
-      prepareNow(target, isolation);
-    }
+    for (const target of preload ?? []) prepareNow(target);
   });
   const calls = endpoint.channel(CALL_CHANNEL);
   calls.addEventListener("message", (event) => {
@@ -568,7 +586,6 @@ export async function runHost(
     });
   });
   await endpoint.closed;
-  pool.close();
   for (const { handle, cancelTimer } of prepared.values()) {
     cancelTimer();
     handle.kill(new Error("host closing"));

@@ -182,6 +182,139 @@ export function importHosts(specifiers: Iterable<string>): string[] {
   return [...hosts];
 }
 
+/**
+ * What a `pool` Worker is granted on top of its step's permissions so that it can connect to its
+ * lane socket (Deno asks for read, write and `net` of `unix:<path>`), each revoked once it is
+ * connected. A kind the step's own permissions already cover is left out: revoking a path also
+ * revokes a granted directory above it, which would take from the step what it was given.
+ */
+export interface LaneGrant {
+  read?: string;
+  write?: string;
+  net?: string;
+}
+
+/**
+ * The {@linkcode LaneGrant} of a Worker with `granted` permissions whose lane is `socket`.
+ *
+ * @param granted The step's permissions.
+ * @param socket The lane socket's absolute path.
+ * @param cwd The directory relative permission paths are resolved against (the host's working
+ *   directory); `undefined` when unknown, and a relative path then counts as covering the socket
+ *   (a Worker that cannot connect fails its call; a revoke too many would quietly narrow it).
+ * @returns What to add, then revoke.
+ *
+ * @example A step that may read its data directory gets the socket on every kind
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { laneGrant } from "./policy.ts";
+ * const socket = "/tmp/stepbox-host-1/host.sock.lane0";
+ * assert.deepEqual(laneGrant({ read: ["/data"] }, socket, "/app"), {
+ *   read: socket, write: socket, net: `unix:${socket}`,
+ * });
+ * assert.deepEqual(laneGrant({ read: ["../tmp"], write: true }, socket, "/app"), {
+ *   net: `unix:${socket}`,
+ * });
+ * ```
+ */
+export function laneGrant(
+  granted: Permissions,
+  socket: string,
+  cwd: string | undefined,
+): LaneGrant {
+  const grant: LaneGrant = {};
+  for (const name of ["read", "write"] as const) {
+    const value = granted[name];
+    const covered = value === true ||
+      (Array.isArray(value) &&
+        value.some((item) => pathCovers(item, socket, cwd)));
+    if (!covered) grant[name] = socket;
+  }
+  const host = `unix:${socket}`;
+  const net = granted.net;
+  if (!(net === true || (Array.isArray(net) && net.includes(host)))) {
+    grant.net = host;
+  }
+  return grant;
+}
+
+/**
+ * `permissions` with `grant` added to its lists.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toWorkerPermissions, withLaneGrant } from "./policy.ts";
+ * const permissions = withLaneGrant(toWorkerPermissions({ read: ["/data"] }), { read: "/s", net: "unix:/s" });
+ * assert.deepEqual(permissions.read, ["/data", "/s"]);
+ * assert.deepEqual(permissions.net, ["unix:/s"]);
+ * assert.equal(permissions.write, false);
+ * ```
+ */
+export function withLaneGrant(
+  permissions: WorkerPermissions,
+  grant: LaneGrant,
+): WorkerPermissions {
+  const result = { ...permissions };
+  for (const name of ["read", "write", "net"] as const) {
+    const item = grant[name];
+    const value = result[name];
+    if (item === undefined || value === true) continue;
+    result[name] = [...(value === false ? [] : value), item];
+  }
+  return result;
+}
+
+/**
+ * The descriptors a Worker passes to `Deno.permissions.revoke` to drop `grant`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { laneRevocations } from "./policy.ts";
+ * assert.deepEqual(laneRevocations({ write: "/s", net: "unix:/s" }), [
+ *   { name: "write", path: "/s" },
+ *   { name: "net", host: "unix:/s" },
+ * ]);
+ * ```
+ */
+export function laneRevocations(grant: LaneGrant): Deno.PermissionDescriptor[] {
+  const descriptors: Deno.PermissionDescriptor[] = [];
+  if (grant.read !== undefined) {
+    descriptors.push({ name: "read", path: grant.read });
+  }
+  if (grant.write !== undefined) {
+    descriptors.push({ name: "write", path: grant.write });
+  }
+  if (grant.net !== undefined) {
+    descriptors.push({ name: "net", host: grant.net });
+  }
+  return descriptors;
+}
+
+// Whether a granted path covers `path` (itself or a directory above it), as Deno matches them.
+function pathCovers(
+  granted: string,
+  path: string,
+  cwd: string | undefined,
+): boolean {
+  if (!granted.startsWith("/") && cwd === undefined) return true;
+  const root = normalPath(
+    granted.startsWith("/") ? granted : `${cwd}/${granted}`,
+  );
+  return root === "/" || path === root || path.startsWith(`${root}/`);
+}
+
+function normalPath(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
 function normalize(
   name: PermissionName,
   value: PermissionValue | undefined,

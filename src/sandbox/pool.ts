@@ -2,23 +2,28 @@
  * `pool` isolation: warm workers kept per key (module + permissions; the import map is fixed per
  * sandbox host), reused call after call, with a size cap, idle eviction, and a reset (the worker
  * is dropped) after any failure, since a failed call may have left the module in a bad state.
+ * The parent keeps one per sandbox host, of the lanes to its warm workers (`lane_entry.ts`).
  *
  * @module
  */
 
 /** How the pool creates and ends its workers. */
 export interface WorkerPoolOptions<W> {
-  /** Creates a worker for `key`. */
-  spawn(key: string): W;
+  /** Creates a worker for `key`, or gives `undefined` when none can be created now (the call
+   * then runs elsewhere). */
+  spawn(key: string): W | undefined;
   /** Ends a worker; called once per worker, never for one still in use. */
   terminate(worker: W): void;
-  /** Most workers kept at once (idle and busy); beyond it an idle one is evicted, or a
-   * one-off worker is used and ended after its call. @default 8 */
+  /** Most workers kept at once (idle and busy); beyond it an idle one is evicted. @default 8 */
   maxWorkers?: number;
-  /** An idle worker is ended after this many milliseconds. @default 30000 */
+  /** An idle worker is ended after this many milliseconds (give or take one sweep).
+   * @default 30000 */
   idleMs?: number;
-  /** Calls `fn` after `ms` and returns what cancels it. @default setTimeout and clearTimeout */
+  /** Calls `fn` after `ms` and returns what cancels it. @default setTimeout, not keeping the
+   * process alive */
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /** The clock of idle times, in ms. @default performance.now */
+  now?: () => number;
 }
 
 /** A worker borrowed from the pool; give it back with `release`. */
@@ -32,8 +37,9 @@ export interface WorkerLease<W> {
 
 /** Warm workers by key. */
 export interface WorkerPool<W> {
-  /** Borrows an idle worker for `key`, or spawns one. */
-  acquire(key: string): WorkerLease<W>;
+  /** Borrows an idle worker for `key`, or spawns one; `undefined` when every worker is busy and
+   * the pool is full (or `spawn` gave none). */
+  acquire(key: string): WorkerLease<W> | undefined;
   /** Spawns an idle worker for `key` ahead of need, if none is idle and there is room. */
   warm(key: string): void;
   /** Forgets a worker that died by itself (it is not terminated again). */
@@ -48,13 +54,20 @@ interface Entry<W> {
   key: string;
   worker: W;
   busy: boolean;
-  /** Cancels the idle timer, while there is one. */
-  cancelTimer: (() => void) | undefined;
   lastUsed: number;
 }
 
+function unrefTimer(fn: () => void, ms: number): () => void {
+  const id = setTimeout(fn, ms) as unknown as number;
+  // An idle pool must not keep a process alive that has nothing else to do.
+  (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno
+    ?.unrefTimer?.(id);
+  return () => clearTimeout(id);
+}
+
 /**
- * Creates a pool of warm workers.
+ * Creates a pool of warm workers. Idle workers are ended by one sweep timer, armed only while
+ * some worker is idle: a warm call costs no timer of its own.
  *
  * @param options How to spawn and end workers, the size cap and the idle time.
  * @returns The pool.
@@ -69,9 +82,9 @@ interface Entry<W> {
  *   spawn: () => ++spawned,
  *   terminate: (worker) => void ended.push(worker),
  * });
- * const first = pool.acquire("a.ts#f");
+ * const first = pool.acquire("a.ts#f")!;
  * first.release();
- * const second = pool.acquire("a.ts#f");
+ * const second = pool.acquire("a.ts#f")!;
  * assert.equal(second.worker, first.worker);
  * assert.equal(second.reused, true);
  * second.release({ reset: true });
@@ -84,10 +97,8 @@ export function createWorkerPool<W>(
 ): WorkerPool<W> {
   const maxWorkers = options.maxWorkers ?? 8;
   const idleMs = options.idleMs ?? 30_000;
-  const setTimer = options.setTimer ?? ((fn, ms) => {
-    const id = setTimeout(fn, ms);
-    return () => clearTimeout(id);
-  });
+  const setTimer = options.setTimer ?? unrefTimer;
+  const now = options.now ?? (() => performance.now());
   if (!Number.isInteger(maxWorkers) || maxWorkers < 1) {
     throw new RangeError(
       `Cannot create a worker pool: "maxWorkers" must be a positive integer, found ${maxWorkers}`,
@@ -96,13 +107,28 @@ export function createWorkerPool<W>(
   const entries = new Set<Entry<W>>();
   const byWorker = new Map<W, Entry<W>>();
   let closed = false;
+  let cancelSweep: (() => void) | undefined;
 
   function end(entry: Entry<W>, terminate: boolean): void {
-    entry.cancelTimer?.();
-    entry.cancelTimer = undefined;
     entries.delete(entry);
     byWorker.delete(entry.worker);
     if (terminate) options.terminate(entry.worker);
+  }
+
+  // Ends the workers idle for idleMs, then waits for the next one to be.
+  function sweep(): void {
+    cancelSweep = undefined;
+    const time = now();
+    let next = Infinity;
+    for (const entry of [...entries]) {
+      if (entry.busy) continue;
+      const due = entry.lastUsed + idleMs;
+      if (due <= time) end(entry, true);
+      else next = Math.min(next, due);
+    }
+    if (next !== Infinity && !closed) {
+      cancelSweep = setTimer(sweep, next - time);
+    }
   }
 
   function makeRoom(): boolean {
@@ -123,28 +149,26 @@ export function createWorkerPool<W>(
 
   function park(entry: Entry<W>): void {
     entry.busy = false;
-    entry.lastUsed = performance.now();
-    entry.cancelTimer = setTimer(() => end(entry, true), idleMs);
+    entry.lastUsed = now();
+    cancelSweep ??= setTimer(sweep, idleMs);
   }
 
-  function lease(
-    entry: Entry<W> | undefined,
-    worker: W,
-    reused: boolean,
-  ): WorkerLease<W> {
+  function add(key: string, worker: W, busy: boolean): Entry<W> {
+    const entry: Entry<W> = { key, worker, busy, lastUsed: now() };
+    entries.add(entry);
+    byWorker.set(worker, entry);
+    return entry;
+  }
+
+  function lease(entry: Entry<W>, reused: boolean): WorkerLease<W> {
     let released = false;
     return {
-      worker,
+      worker: entry.worker,
       reused,
       release(releaseOptions = {}) {
         if (released) return;
         released = true;
-        if (entry === undefined) {
-          // A one-off worker (the pool was full of busy workers), or the pool is closed.
-          options.terminate(worker);
-          return;
-        }
-        if (!byWorker.has(worker)) return; // discarded while in use
+        if (!byWorker.has(entry.worker)) return; // discarded or ended while in use
         if (releaseOptions.reset || closed) end(entry, true);
         else park(entry);
       },
@@ -158,42 +182,23 @@ export function createWorkerPool<W>(
       }
       for (const entry of entries) {
         if (entry.key === key && !entry.busy) {
-          entry.cancelTimer?.();
-          entry.cancelTimer = undefined;
           entry.busy = true;
-          return lease(entry, entry.worker, true);
+          return lease(entry, true);
         }
       }
+      if (!makeRoom()) return undefined;
       const worker = options.spawn(key);
-      if (!makeRoom()) return lease(undefined, worker, false);
-      const entry: Entry<W> = {
-        key,
-        worker,
-        busy: true,
-        cancelTimer: undefined,
-        lastUsed: performance.now(),
-      };
-      entries.add(entry);
-      byWorker.set(worker, entry);
-      return lease(entry, worker, false);
+      return worker === undefined
+        ? undefined
+        : lease(add(key, worker, true), false);
     },
     warm(key) {
-      if (closed) return;
+      if (closed || entries.size >= maxWorkers) return;
       for (const entry of entries) {
         if (entry.key === key && !entry.busy) return;
       }
-      if (entries.size >= maxWorkers) return;
       const worker = options.spawn(key);
-      const entry: Entry<W> = {
-        key,
-        worker,
-        busy: false,
-        cancelTimer: undefined,
-        lastUsed: performance.now(),
-      };
-      entries.add(entry);
-      byWorker.set(worker, entry);
-      park(entry);
+      if (worker !== undefined) park(add(key, worker, false));
     },
     discard(worker) {
       const entry = byWorker.get(worker);
@@ -204,6 +209,8 @@ export function createWorkerPool<W>(
     },
     close() {
       closed = true;
+      cancelSweep?.();
+      cancelSweep = undefined;
       for (const entry of [...entries]) end(entry, true);
     },
   };

@@ -26,7 +26,8 @@ export {
   transferListOf,
 } from "./_wire.ts";
 
-/** One step call, as the parent sends it to a sandbox host. */
+/** One step call, as the parent sends it to a sandbox host (which runs it in a fresh worker) or
+ * to a lane (see `lane_entry.ts`). */
 export interface StepCall {
   /** Unique per executor; the host uses it to route output and cancellation. */
   id: number;
@@ -38,8 +39,6 @@ export interface StepCall {
   exportName: string;
   /** Whether the module is a built-in step (it also receives a `StepContext`). */
   builtin: boolean;
-  /** `step`: a fresh worker for this call; `pool`: a warm worker reused per module + permissions. */
-  isolation: "step" | "pool";
   /** The permissions granted to this call. */
   permissions: Permissions;
   /** The inputs. */

@@ -59,7 +59,22 @@ export type WorkerSignal =
   | { stepbox: "exit"; how: string }
   | { stepbox: "run"; id: number; request: RunRequest }
   | { stepbox: "done"; id: number; outcome: StepOutcome }
-  | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string };
+  | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string }
+  | LaneSignal;
+
+/**
+ * The messages that open a lane (`pool` isolation, see `lane_entry.ts`): the host tells a
+ * loaded Worker where to connect, with the token that proves the connection is this Worker's and
+ * the permissions to drop once connected; the Worker's first frame on the lane says `hello`.
+ */
+export type LaneSignal =
+  | {
+    stepbox: "lane";
+    socket: string;
+    token: string;
+    revoke: Deno.PermissionDescriptor[];
+  }
+  | { stepbox: "hello"; token: string };
 
 /** Options of {@linkcode serveStep}. */
 export interface ServeStepOptions {
@@ -158,9 +173,20 @@ export function serveStep(
   endpoint.postMessage({ stepbox: "ready" } satisfies WorkerSignal);
 }
 
-// A Worker that closes itself gives its host no event at all (Deno 2.9.6), so a pending call
-// would wait forever: announce it first.
-function guardSelfExit(endpoint: { postMessage(message: unknown): void }) {
+/**
+ * Makes a Worker that closes itself (`close()`, `Deno.exit()`) say so first on `endpoint`: Deno
+ * 2.9.6 gives the host no event at all for it, so a pending call would wait forever.
+ *
+ * @param endpoint Where to post `{ stepbox: "exit" }`: the Worker's global scope.
+ *
+ * @example
+ * ```ts ignore
+ * guardSelfExit(globalThis as unknown as SignalEndpoint);
+ * ```
+ */
+export function guardSelfExit(
+  endpoint: { postMessage(message: unknown): void },
+): void {
   const scope = globalThis as unknown as { close?: () => void };
   const close = scope.close;
   if (typeof close === "function") {

@@ -24,8 +24,6 @@ function commandFor(env: Record<string, string>): HostCommand {
     memoryMb: 256,
     config: {
       comlinkUrl: "file:///nonexistent/comlink.mjs",
-      poolSize: 8,
-      poolIdleMs: 30_000,
       preparedIdleMs: 10_000,
     },
     env: { PATH: env.PATH! },

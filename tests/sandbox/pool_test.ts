@@ -145,25 +145,36 @@ Deno.test("createWorkerPool() spawns, reuses, evicts the least recently used and
     spawn: (key) => `${key}#${++serial}`,
     terminate: (worker) => void ended.push(worker),
   });
-  const a = pool.acquire("a");
-  a.release();
-  const b = pool.acquire("b");
-  b.release();
+  pool.acquire("a")!.release();
+  pool.acquire("b")!.release();
   assert.equal(pool.size, 2);
-  const c = pool.acquire("c"); // full: evicts "a", the least recently used idle worker
+  // Full: "a", the least recently used idle worker, is ended before "c" is spawned.
+  const c = pool.acquire("c")!;
   assert.deepEqual(ended, ["a#1"]);
-  const c2 = pool.acquire("c"); // "c" is busy and "b" is evicted for a second "c"
+  assert.equal(c.worker, "c#3");
+  const c2 = pool.acquire("c")!; // "c" is busy: "b" is evicted for a second "c"
   assert.deepEqual(ended, ["a#1", "b#2"]);
-  const c3 = pool.acquire("c"); // all busy: a one-off worker, ended on release
-  c3.release();
-  assert.deepEqual(ended, ["a#1", "b#2", "c#5"]);
+  // Every worker busy and no room: no worker, and none spawned; the caller runs it elsewhere.
+  assert.equal(pool.acquire("c"), undefined);
+  assert.equal(serial, 4);
   c.release({ reset: true });
-  assert.deepEqual(ended, ["a#1", "b#2", "c#5", "c#3"]);
+  assert.deepEqual(ended, ["a#1", "b#2", "c#3"]);
   pool.close();
-  assert.deepEqual(ended.sort(), ["a#1", "b#2", "c#3", "c#4", "c#5"]);
+  assert.deepEqual(ended, ["a#1", "b#2", "c#3", "c#4"]);
   c2.release();
-  assert.equal(ended.length, 5);
+  assert.equal(ended.length, 4);
   assert.throws(() => pool.acquire("a"), /closed/);
+});
+
+Deno.test("createWorkerPool() gives no worker when spawn gives none", () => {
+  const pool = createWorkerPool<number>({
+    spawn: () => undefined,
+    terminate() {},
+  });
+  assert.equal(pool.acquire("a"), undefined);
+  pool.warm("a");
+  assert.equal(pool.size, 0);
+  pool.close();
 });
 
 Deno.test("createWorkerPool() ends a worker after its idle time", async () => {
@@ -173,19 +184,21 @@ Deno.test("createWorkerPool() ends a worker after its idle time", async () => {
     spawn: () => 1,
     terminate: (worker) => void ended.push(worker),
   });
-  pool.acquire("a").release();
+  pool.acquire("a")!.release();
   await new Promise((resolve) => setTimeout(resolve, 60));
   assert.deepEqual(ended, [1]);
   assert.equal(pool.size, 0);
   pool.close();
 });
 
-Deno.test("createWorkerPool() keeps its idle timers with the given scheduler", () => {
+Deno.test("createWorkerPool() sweeps idle workers with one timer, armed only while one is idle", () => {
   const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
   const ended: number[] = [];
+  let time = 0;
   let next = 0;
   const pool = createWorkerPool<number>({
     idleMs: 50,
+    now: () => time,
     spawn: () => ++next,
     terminate: (worker) => void ended.push(worker),
     setTimer(fn, ms) {
@@ -194,16 +207,28 @@ Deno.test("createWorkerPool() keeps its idle timers with the given scheduler", (
       return () => void (timer.cancelled = true);
     },
   });
-  pool.acquire("a").release();
+  const busy = pool.acquire("a")!;
+  assert.equal(timers.length, 0);
+  busy.release();
   assert.equal(timers[0]?.ms, 50);
-  // Taken again: its idle timer is cancelled, and a new one starts when it is back.
-  pool.acquire("a").release();
-  assert.equal(timers[0]?.cancelled, true);
-  assert.equal(timers.length, 2);
+  // Taken and given back again: no timer of its own, the sweep already waits.
+  time = 30;
+  pool.acquire("a")!.release();
+  pool.acquire("b")!.release();
+  assert.equal(timers.length, 1);
+  // The sweep finds both idle for 20 ms of 50, and waits until the first is due.
+  time = 50;
+  timers[0]!.fn();
+  assert.deepEqual(ended, []);
+  assert.equal(timers[1]?.ms, 30);
+  time = 80;
   timers[1]!.fn();
-  assert.deepEqual(ended, [1]);
+  assert.deepEqual(ended.sort(), [1, 2]);
   assert.equal(pool.size, 0);
+  assert.equal(timers.length, 2);
+  pool.acquire("c")!.release();
   pool.close();
+  assert.equal(timers[2]?.cancelled, true);
 });
 
 Deno.test("createWorkerPool() rejects a bad size", () => {
