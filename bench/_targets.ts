@@ -13,6 +13,7 @@ export const TASK_ORDER: readonly string[] = Object.freeze([
   "raw-postmessage-rtt",
   "comlink-rtt",
   "host-worker-rtt",
+  "socket-rtt",
   "bare-worker-spawn",
   "subprocess-per-step",
   "deno-run-empty",
@@ -55,6 +56,7 @@ export interface Comparison {
 export const COMPARISONS: readonly Comparison[] = Object.freeze([
   { task: "comlink-rtt", floor: "raw-postmessage-rtt" },
   { task: "host-worker-rtt", floor: "raw-postmessage-rtt" },
+  { task: "socket-rtt", floor: "raw-postmessage-rtt" },
   { task: "subprocess-per-step", floor: "deno-run-empty" },
   { task: "yaml-parse-10k", floor: "js-yaml-parse-10k" },
   { task: "inline-step", floor: "direct-call" },
@@ -93,6 +95,7 @@ export const COMPARISONS: readonly Comparison[] = Object.freeze([
   { task: "cli-hello-cold", floor: "deno-run-empty" },
   { task: "comlink-rtt-pinned", floor: "raw-postmessage-rtt-pinned" },
   { task: "host-worker-rtt-pinned", floor: "raw-postmessage-rtt-pinned" },
+  { task: "socket-rtt-pinned", floor: "raw-postmessage-rtt-pinned" },
   {
     task: "pool-step-pinned",
     floor: "raw-postmessage-rtt-pinned",
@@ -100,13 +103,18 @@ export const COMPARISONS: readonly Comparison[] = Object.freeze([
   },
   {
     task: "pool-step",
-    floor: "host-worker-rtt",
-    label: "pool-step / host-worker-rtt (the two-hop floor)",
+    floor: "socket-rtt",
+    label: "pool-step / socket-rtt (the one hop of a lane)",
   },
   {
     task: "pool-step-pinned",
-    floor: "host-worker-rtt-pinned",
-    label: "pool-step-pinned / host-worker-rtt-pinned",
+    floor: "socket-rtt-pinned",
+    label: "pool-step-pinned / socket-rtt-pinned",
+  },
+  {
+    task: "pool-step",
+    floor: "host-worker-rtt",
+    label: "pool-step / host-worker-rtt (the two hops a relayed call crosses)",
   },
   {
     task: "isolated-step",

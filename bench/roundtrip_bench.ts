@@ -1,7 +1,9 @@
 /**
  * What does a warm step call cost? The `hello` step called in-process, through a warm Worker
  * (raw `postMessage`, then comlink), through a warm relay process and its Worker (the two hops of
- * the sandbox-host design, nothing else), and through stepbox's `inline` and `pool` executors.
+ * a call relayed by a sandbox host, nothing else), through a warm process answering on a Unix
+ * socket (the one hop of a `pool` lane, nothing else), and through stepbox's `inline` and `pool`
+ * executors.
  *
  * Small-message round trips on a shared 2-vCPU machine swing 2x between runs, so `bench/main.ts`
  * also runs {@linkcode PINNED_TASKS} a second time with every thread on one CPU (`taskset -c 0`).
@@ -26,14 +28,15 @@ export const PINNED_TASKS: readonly string[] = Object.freeze([
   "raw-postmessage-rtt",
   "comlink-rtt",
   "host-worker-rtt",
+  "socket-rtt",
   "pool-step",
 ]);
 
 const INPUTS = Object.freeze({ name: "bench" });
 
 /**
- * Registers `direct-call`, `raw-postmessage-rtt`, `comlink-rtt`, `host-worker-rtt`, `inline-step`
- * and `pool-step`.
+ * Registers `direct-call`, `raw-postmessage-rtt`, `comlink-rtt`, `host-worker-rtt`, `socket-rtt`,
+ * `inline-step` and `pool-step`.
  *
  * @example Run the floors with a tiny budget
  * ```ts
@@ -50,7 +53,7 @@ const INPUTS = Object.freeze({ name: "bench" });
  * }
  * assert.deepEqual(
  *   group.tasks.map((task) => task.name),
- *   ["raw-postmessage-rtt", "comlink-rtt", "host-worker-rtt"],
+ *   ["raw-postmessage-rtt", "comlink-rtt", "host-worker-rtt", "socket-rtt"],
  * );
  * ```
  */
@@ -79,21 +82,31 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
     { async: true, ...comlinked.hooks },
   );
 
-  const relay = group.scoped(startRelay, (value) => value.close());
-  group.add(
-    "host-worker-rtt",
-    "fast",
-    async () => {
-      const { conn, frames } = relay.value;
-      await writeFrame(conn, JSON.stringify(INPUTS));
-      const reply = await frames.next();
-      if (reply === undefined) {
-        throw new Error("Cannot run the relay host: it closed its socket");
-      }
-      return JSON.parse(reply);
-    },
-    { async: true, ...relay.hooks },
-  );
+  for (
+    const [name, script] of [
+      ["host-worker-rtt", "relay_host.ts"],
+      ["socket-rtt", "socket_host.ts"],
+    ] as const
+  ) {
+    const relay = group.scoped(
+      () => startRelay(script),
+      (value) => value.close(),
+    );
+    group.add(
+      name,
+      "fast",
+      async () => {
+        const { conn, frames } = relay.value;
+        await writeFrame(conn, JSON.stringify(INPUTS));
+        const reply = await frames.next();
+        if (reply === undefined) {
+          throw new Error(`Cannot run ${script}: it closed its socket`);
+        }
+        return JSON.parse(reply);
+      },
+      { async: true, ...relay.hooks },
+    );
+  }
 
   await addHelloStepTask(group, "inline-step", {
     isolation: "inline",
@@ -105,7 +118,7 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
   });
 }
 
-/** A relay host process and the socket to it. */
+/** A child process that answers on a Unix socket, and the socket to it. */
 interface Relay {
   conn: Deno.Conn;
   frames: FrameReader;
@@ -113,10 +126,10 @@ interface Relay {
 }
 
 /**
- * Starts `fixtures/relay_host.ts` in its own process and accepts its connection on a Unix socket
- * in a fresh temp dir: the same shape as stepbox's sandbox host, with nothing else in it.
+ * Starts `fixtures/<script>` in its own process and accepts its connection on a Unix socket in a
+ * fresh temp dir: the same shape as stepbox's sandbox host, with nothing else in it.
  */
-async function startRelay(): Promise<Relay> {
+async function startRelay(script: string): Promise<Relay> {
   const dir = await Deno.makeTempDir({ prefix: "stepbox-bench-" });
   const path = `${dir}/relay.sock`;
   const listener = Deno.listen({ transport: "unix", path });
@@ -125,7 +138,7 @@ async function startRelay(): Promise<Relay> {
       "run",
       "--allow-all",
       "--unstable-worker-options",
-      new URL("./fixtures/relay_host.ts", import.meta.url).pathname,
+      new URL(`./fixtures/${script}`, import.meta.url).pathname,
       path,
     ],
     cwd: ROOT_URL.pathname,
@@ -137,7 +150,7 @@ async function startRelay(): Promise<Relay> {
       listener.accept(),
       child.status.then((status) => {
         throw new Error(
-          `Cannot start the relay host: it exited with code ${status.code}`,
+          `Cannot start ${script}: it exited with code ${status.code}`,
         );
       }),
     ]);

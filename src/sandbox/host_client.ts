@@ -297,14 +297,23 @@ class Host {
     }
   }
 
-  // Pool keys are module + permissions. The permissions object of a step is the same call after
-  // call, so its text is kept rather than made again per call.
+  // Pool keys are module + permissions. A run's grant is one frozen object, call after call, so
+  // its text is kept; an object that could still change is read again every call, since a stale
+  // key would hand the call a Worker with other permissions.
   readonly #permissionsText = new WeakMap<object, string>();
   #laneKey(target: WorkerTarget): string {
-    let text = this.#permissionsText.get(target.permissions);
+    const permissions = target.permissions;
+    let text = this.#permissionsText.get(permissions);
     if (text === undefined) {
-      text = JSON.stringify(target.permissions);
-      this.#permissionsText.set(target.permissions, text);
+      text = JSON.stringify(permissions);
+      if (
+        Object.isFrozen(permissions) &&
+        Object.values(permissions).every((value) =>
+          typeof value !== "object" || Object.isFrozen(value)
+        )
+      ) {
+        this.#permissionsText.set(permissions, text);
+      }
     }
     const key = `${target.specifier}\n${text}`;
     // The first reference seen names the Worker in messages.

@@ -232,3 +232,24 @@ Deno.test("Lane ends with the host's reason when its Worker goes away", async ()
     await lane.close();
   });
 });
+
+Deno.test("createSandboxExecutor() pool: a permissions object changed between calls gets a Worker with the new permissions", async () => {
+  await using executor = createSandboxExecutor({ isolation: "pool" });
+  const hostname = fixtureTarget("reports_permissions.ts", "sysHostname");
+  const permissions: { sys?: string[] } = { sys: ["hostname"] };
+  const options = callOptions({
+    permissions,
+    policy: { allow: { sys: ["hostname"] }, env: {} },
+  });
+  assert.equal(
+    typeof (await executor.call(hostname, {}, options) as {
+      hostname: string;
+    }).hostname,
+    "string",
+  );
+  delete permissions.sys;
+  await assert.rejects(
+    executor.call(hostname, {}, options),
+    (error: Error) => error.name === "StepPermissionError",
+  );
+});
