@@ -29,8 +29,9 @@ export interface LaneHost {
 export interface LaneEvents {
   /** A call's live output or answer arrived. */
   signal(signal: WorkerSignal): void;
-  /** The lane ended without being closed by this side. */
-  ended(lane: Lane, reason: unknown): void;
+  /** The lane ended without being closed by this side: told at once, so that no call takes it
+   * any more; `reason` resolves with why, once the host has said (or a generic reason). */
+  ended(lane: Lane, reason: Promise<unknown>): void;
 }
 
 /** A lane to one warm Worker, opening or open. */
@@ -182,18 +183,19 @@ export class Lane {
       });
       this.#post = (message, transfer) =>
         channel.postMessage(message, transfer);
-      void endpoint.closed.then(async () => {
+      void endpoint.closed.then(() => {
         if (this.#closing !== undefined) return;
-        const reason = await Promise.race([
-          this.#reported,
-          this.#hostDied,
-          new Promise((resolve) => setTimeout(resolve, REASON_WAIT_MS)),
-        ]);
         events.ended(
           this,
-          reason ?? new SandboxError(
-            `The worker of "${this.target.reference}" ended unexpectedly; the step was not completed`,
-            { moduleUrl: this.target.specifier },
+          Promise.race([
+            this.#reported,
+            this.#hostDied,
+            new Promise((resolve) => setTimeout(resolve, REASON_WAIT_MS)),
+          ]).then((reason) =>
+            reason ?? new SandboxError(
+              `The worker of "${this.target.reference}" ended unexpectedly; the step was not completed`,
+              { moduleUrl: this.target.specifier },
+            )
           ),
         );
       });

@@ -266,11 +266,13 @@ class Host {
       {
         signal: (signal) => this.#laneSignal(signal),
         ended: (lane, reason) => {
-          if (lane.callId !== undefined) {
-            this.pending.get(lane.callId)?.fail(reason);
-          }
           this.#lanes?.discard(lane);
-          this.#closeLane(lane);
+          void reason.then((why) => {
+            if (lane.callId !== undefined) {
+              this.pending.get(lane.callId)?.fail(why);
+            }
+            this.#closeLane(lane);
+          });
         },
       },
     );

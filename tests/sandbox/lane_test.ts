@@ -217,8 +217,10 @@ Deno.test("Lane ends with the host's reason when its Worker goes away", async ()
       );
       return { ok: true };
     });
-    let ended!: (reason: unknown) => void;
-    const endedWith = new Promise((resolve) => ended = resolve);
+    let ended!: (reason: Promise<unknown>) => void;
+    const endedWith = new Promise<Promise<unknown>>((resolve) =>
+      ended = resolve
+    );
     const lane = new Lane(host, socket, TARGET, {}, {
       signal: () => {},
       ended: (_lane, reason) => ended(reason),
@@ -226,7 +228,7 @@ Deno.test("Lane ends with the host's reason when its Worker goes away", async ()
     await lane.opened;
     lane.report(new SandboxError("The worker closed itself"));
     conn.close();
-    const reason = await endedWith;
+    const reason = await (await endedWith);
     assert.ok(reason instanceof SandboxError);
     assert.equal(reason.message, "The worker closed itself");
     await lane.close();
@@ -252,4 +254,18 @@ Deno.test("createSandboxExecutor() pool: a permissions object changed between ca
     executor.call(hostname, {}, options),
     (error: Error) => error.name === "StepPermissionError",
   );
+});
+
+Deno.test("createSandboxExecutor() pool: a Worker that dies while idle leaves the pool at once, and the next call gets a fresh one", async () => {
+  await using executor = createSandboxExecutor({ isolation: "pool" });
+  const target = fixtureTarget("dies.ts", "answersThenThrows");
+  for (let call = 0; call < 3; call++) {
+    assert.deepEqual(await executor.call(target, {}, callOptions()), {
+      answered: true,
+    });
+    // The Worker dies 20 ms after answering; its host says why within milliseconds.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  const stats = (await executor.stats()).hosts[0]!;
+  assert.equal(stats.startedWorkers, 3);
 });
