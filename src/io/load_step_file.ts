@@ -5,6 +5,7 @@
  * @module
  */
 
+import { normalizePosixPath } from "../_util/posix_path.ts";
 import { StepFileError } from "../errors.ts";
 import { parseStepFile, type StepFile } from "../core/parse_step_file.ts";
 
@@ -148,18 +149,8 @@ function resolvePath(cwd: string, path: string): string {
   if (path.startsWith("file:")) {
     return decodeURIComponent(new URL(path).pathname);
   }
-  if (path.startsWith("/")) return normalize(path);
-  return normalize(`${cwd.replace(/\/+$/, "")}/${path}`);
-}
-
-function normalize(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
+  if (path.startsWith("/")) return normalizePosixPath(path);
+  return normalizePosixPath(`${cwd.replace(/\/+$/, "")}/${path}`);
 }
 
 function toFileUrl(path: string): URL {

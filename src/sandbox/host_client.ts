@@ -40,12 +40,14 @@ import {
   decodePayload,
   deserializeError,
   encodePayload,
+  runRequestOf,
   type StepCall,
   type StepOutcome,
+  stepTimeoutError,
   transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
-import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
+import type { WorkerSignal } from "./worker_entry.ts";
 import {
   type HostCommand,
   type HostLauncher,
@@ -478,16 +480,7 @@ class Host {
         // Rejected once the host has ended the Worker, as the host itself does for a relayed call.
         timer = setTimeout(() => {
           void lane.close().then(() =>
-            finish(() =>
-              reject(
-                new StepTimeoutError(
-                  `Step "${target.reference}" timed out after ${
-                    timeoutMs / 1000
-                  } s and its worker was terminated; raise its "timeout" or make it finish sooner`,
-                  { timeoutMs },
-                ),
-              )
-            )
+            finish(() => reject(stepTimeoutError(target.reference, timeoutMs)))
           );
         }, timeoutMs);
       } else if (call.timeoutMs !== undefined) {
@@ -512,14 +505,7 @@ class Host {
         if (lane === undefined) {
           this.#calls.postMessage(call, transferListOf(call.inputs));
         } else {
-          const request: RunRequest = {
-            reference: call.reference,
-            exportName: call.exportName,
-            builtin: call.builtin,
-            inputs: call.inputs,
-          };
-          if (call.context !== undefined) request.context = call.context;
-          lane.run(call.id, request);
+          lane.run(call.id, runRequestOf(call));
         }
       } catch (error) {
         // Inputs the frames cannot carry (a function, a cycle through a class instance, ...).

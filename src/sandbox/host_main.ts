@@ -14,21 +14,23 @@
  */
 
 import type * as Comlink from "npm:comlink@^4.4.2";
-import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
+import { PolicyError, SandboxError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { type LaneGrant, laneRevocations } from "./policy.ts";
 import {
   outcomeTransferList,
   postTransferring,
+  runRequestOf,
   type SerializedError,
   serializeError,
   type StepCall,
   type StepOutcome,
+  stepTimeoutError,
   transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint } from "./stdio_endpoint.ts";
-import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
+import type { WorkerSignal } from "./worker_entry.ts";
 
 /** What the parent passes to a host as its only argument (JSON). */
 export interface HostConfig {
@@ -367,13 +369,7 @@ export async function runHost(
     handle: WorkerHandle,
     call: StepCall,
   ): Promise<StepOutcome> {
-    const request: RunRequest = {
-      reference: call.reference,
-      exportName: call.exportName,
-      builtin: call.builtin,
-      inputs: call.inputs,
-    };
-    if (call.context !== undefined) request.context = call.context;
+    const request = runRequestOf(call);
     if (call.builtin) {
       // Posted in order before the answer, on the same socket: the parent sees the output
       // before the result without waiting for acknowledgements.
@@ -466,14 +462,7 @@ export async function runHost(
       if (call.timeoutMs !== undefined) {
         const timeoutMs = call.timeoutMs;
         timer = setTimeout(() => {
-          handle.kill(
-            new StepTimeoutError(
-              `Step "${call.reference}" timed out after ${
-                timeoutMs / 1000
-              } s and its worker was terminated; raise its "timeout" or make it finish sooner`,
-              { timeoutMs },
-            ),
-          );
+          handle.kill(stepTimeoutError(call.reference, timeoutMs));
         }, timeoutMs);
       }
       cancels.set(call.id, (reason) => handle.kill(reason));

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { normalizePosixPath } from "../_util/posix_path.ts";
 import { PolicyError } from "../errors.ts";
 import {
   PERMISSION_NAMES,
@@ -299,20 +300,10 @@ function pathCovers(
   cwd: string | undefined,
 ): boolean {
   if (!granted.startsWith("/") && cwd === undefined) return true;
-  const root = normalPath(
+  const root = normalizePosixPath(
     granted.startsWith("/") ? granted : `${cwd}/${granted}`,
   );
   return root === "/" || path === root || path.startsWith(`${root}/`);
-}
-
-function normalPath(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
 }
 
 function normalize(

@@ -12,6 +12,7 @@
 import * as stepboxErrors from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import type { Payload, SerializedError } from "./_wire.ts";
+import type { RunRequest } from "./worker_entry.ts";
 
 export {
   decodePayload,
@@ -47,6 +48,55 @@ export interface StepCall {
   timeoutMs?: number;
   /** For built-in steps: the run's working directory and command environment. */
   context?: { workingDirectory: string; env: Record<string, string> };
+}
+
+/**
+ * What a step's worker is asked to run for `call`: the call without what only its host needs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runRequestOf } from "./protocol.ts";
+ * const request = runRequestOf({
+ *   id: 1, reference: "./a.ts#f", specifier: "file:///a.ts", exportName: "f", builtin: false,
+ *   permissions: {}, inputs: { kind: "clone", value: {} },
+ * });
+ * assert.deepEqual(request, {
+ *   reference: "./a.ts#f", exportName: "f", builtin: false, inputs: { kind: "clone", value: {} },
+ * });
+ * ```
+ */
+export function runRequestOf(call: StepCall): RunRequest {
+  const request: RunRequest = {
+    reference: call.reference,
+    exportName: call.exportName,
+    builtin: call.builtin,
+    inputs: call.inputs,
+  };
+  if (call.context !== undefined) request.context = call.context;
+  return request;
+}
+
+/**
+ * The error of a step call whose worker was terminated at its `timeout`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { stepTimeoutError } from "./protocol.ts";
+ * assert.match(stepTimeoutError("./a.ts#f", 1500).message, /timed out after 1.5 s/);
+ * ```
+ */
+export function stepTimeoutError(
+  reference: string,
+  timeoutMs: number,
+): stepboxErrors.StepTimeoutError {
+  return new stepboxErrors.StepTimeoutError(
+    `Step "${reference}" timed out after ${
+      timeoutMs / 1000
+    } s and its worker was terminated; raise its "timeout" or make it finish sooner`,
+    { timeoutMs },
+  );
 }
 
 function builtinErrorClasses(): Record<string, ErrorConstructor> {
