@@ -127,23 +127,29 @@ export class Lane {
     const listener = Deno.listen({ transport: "unix", path: this.socket });
     const token = crypto.randomUUID();
     const handshakes = new Set<StdioEndpoint>();
+    let isAccepted = false;
     let accepted!: (endpoint: StdioEndpoint) => void;
     const connected = new Promise<StdioEndpoint>((resolve) =>
       accepted = resolve
     );
-    // Any process allowed to reach the socket may connect: only the one that knows the token
-    // is this lane's Worker. Each connection is heard on its own, so a silent one blocks none.
+    // Any process allowed to reach the socket may connect: only the first one that knows the
+    // token is this lane's Worker. Each connection is heard on its own, so a silent one blocks
+    // none; every other one is closed.
     void (async () => {
       try {
         for await (const conn of listener) {
           const endpoint = createStdioEndpoint(conn, conn);
           handshakes.add(endpoint);
           endpoint.channel(0).addEventListener("message", (event) => {
+            if (!handshakes.delete(endpoint)) return;
             const signal = (event as MessageEvent).data as WorkerSignal;
-            if (signal?.stepbox === "hello" && signal.token === token) {
-              handshakes.delete(endpoint);
+            if (
+              !isAccepted && signal?.stepbox === "hello" &&
+              signal.token === token
+            ) {
+              isAccepted = true;
               accepted(endpoint);
-            } else if (handshakes.delete(endpoint)) {
+            } else {
               void endpoint.close();
             }
           }, { once: true });

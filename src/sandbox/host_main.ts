@@ -491,7 +491,9 @@ export async function runHost(
       flushDeferred();
     },
     async openLane(target, lane) {
-      lanes.get(lane.socket)?.kill(new Error("lane reopened"));
+      // A worker still on this socket ends as closeLane ends it: unreported, since a report
+      // by socket would reach the new lane.
+      api.closeLane(lane.socket);
       const handle = spawn(target, lane.grant);
       lanes.set(lane.socket, handle);
       const forget = () => {
