@@ -11,7 +11,7 @@ import type * as Comlink from "npm:comlink@^4.4.2";
 import { SandboxError } from "../errors.ts";
 import type { HostApi, WorkerTarget } from "./host_main.ts";
 import type { LaneGrant } from "./policy.ts";
-import { deserializeError, transferListOf } from "./protocol.ts";
+import { deserializeError } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
 import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
 
@@ -44,9 +44,7 @@ export class Lane {
   /** The call the Worker is running, if any. */
   callId: number | undefined;
   #endpoint: StdioEndpoint | undefined;
-  #post:
-    | ((message: WorkerSignal, transfer: Transferable[]) => void)
-    | undefined;
+  #post: ((message: WorkerSignal) => void) | undefined;
   #closing: Promise<void> | undefined;
   #report!: (reason: unknown) => void;
   readonly #reported: Promise<unknown>;
@@ -87,10 +85,7 @@ export class Lane {
   /** Sends one call to the Worker. */
   run(id: number, request: RunRequest): void {
     this.callId = id;
-    this.#post!(
-      { stepbox: "run", id, request },
-      transferListOf(request.inputs),
-    );
+    this.#post!({ stepbox: "run", id, request });
   }
 
   /** The host's word on why the Worker ended (it reports every end this side did not ask for). */
@@ -187,8 +182,7 @@ export class Lane {
       channel.addEventListener("message", (event) => {
         events.signal((event as MessageEvent).data as WorkerSignal);
       });
-      this.#post = (message, transfer) =>
-        channel.postMessage(message, transfer);
+      this.#post = (message) => channel.postMessage(message);
       void endpoint.closed.then(() => {
         if (this.#closing !== undefined) return;
         events.ended(

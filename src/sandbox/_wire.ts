@@ -7,13 +7,13 @@
  */
 
 /**
- * A value in transit. Large JSON-safe values travel as JSON text in UTF-8, which is several times
- * cheaper than structured clone of the same object graph; everything else as the value itself.
- * The bytes pass the sandbox host untouched: it neither decodes nor copies them (see
- * {@linkcode transferListOf}).
+ * A value in transit. Large JSON-safe values travel as JSON text, which is several times cheaper
+ * than structured clone of the same object graph; everything else as the value itself. Over a
+ * socket the text is one raw UTF-8 attachment of its frame, written from and read into buffers
+ * the endpoint reuses (see `stdio_endpoint.ts`); between threads, a string is copied once.
  */
 export type Payload =
-  | { kind: "json"; bytes: Uint8Array<ArrayBuffer> }
+  | { kind: "json"; text: string }
   | { kind: "clone"; value: unknown };
 
 /** An error as plain, cloneable data. */
@@ -41,7 +41,7 @@ export type StepOutcome =
 export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
 
 /**
- * Encodes `value` for a boundary: JSON text (as UTF-8) when it is JSON-safe (plain objects, arrays,
+ * Encodes `value` for a boundary: JSON text when it is JSON-safe (plain objects, arrays,
  * strings, finite numbers other than -0, booleans, null) and large, the value itself otherwise.
  * Within a value sent as JSON, an object reached twice arrives as two equal objects: finding
  * repeated references would cost a set of every object, more than the rest of the check.
@@ -71,7 +71,7 @@ export function encodePayload(
     try {
       // The text's length stands in for the estimate: small values stay values, as below.
       const text = JSON.stringify(value);
-      if (text.length >= threshold) return jsonPayload(text);
+      if (text.length >= threshold) return { kind: "json", text };
       return { kind: "clone", value };
     } catch {
       // Nesting too deep for JSON: decide as for any value.
@@ -83,17 +83,8 @@ export function encodePayload(
   } catch {
     // Nesting too deep for a recursive walk, or a cycle: structured clone copes, JSON does not.
   }
-  if (size >= threshold) return jsonPayload(JSON.stringify(value));
+  if (size >= threshold) return { kind: "json", text: JSON.stringify(value) };
   return { kind: "clone", value };
-}
-
-// Made on first use: every step's Worker loads this module, and most never need them.
-let utf8Encoder: TextEncoder | undefined;
-let utf8Decoder: TextDecoder | undefined;
-
-function jsonPayload(text: string): Payload {
-  utf8Encoder ??= new TextEncoder();
-  return { kind: "json", bytes: utf8Encoder.encode(text) };
 }
 
 /**
@@ -108,75 +99,7 @@ function jsonPayload(text: string): Payload {
  * ```
  */
 export function decodePayload(payload: Payload): unknown {
-  return payload.kind === "json"
-    ? JSON.parse((utf8Decoder ??= new TextDecoder()).decode(payload.bytes))
-    : payload.value;
-}
-
-/**
- * Posts `message` to `target`, moving the buffers in `transfer`. An empty list is not passed at
- * all: in a fresh Worker, even `postMessage(message, [])` cost about a millisecond the first
- * time (Deno 2.9.6), which every step call in `step` isolation would pay.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { postTransferring } from "./protocol.ts";
- * const { port1, port2 } = new MessageChannel();
- * const received = new Promise((resolve) => (port2.onmessage = (event) => resolve(event.data)));
- * const bytes = new Uint8Array([1, 2, 3]);
- * postTransferring(port1, { bytes }, [bytes.buffer]);
- * assert.deepEqual(await received, { bytes: new Uint8Array([1, 2, 3]) });
- * assert.equal(bytes.byteLength, 0);
- * port1.close();
- * port2.close();
- * ```
- */
-export function postTransferring(
-  target: { postMessage(message: unknown, transfer?: Transferable[]): void },
-  message: unknown,
-  transfer: Transferable[],
-): void {
-  if (transfer.length === 0) target.postMessage(message);
-  else target.postMessage(message, transfer);
-}
-
-/**
- * What to transfer when posting `payload` to a Worker: a JSON payload's buffer (which
- * {@linkcode encodePayload} and the frame decoder give each payload whole), so that it moves
- * instead of being copied. The sender must not use the payload afterwards.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodePayload, transferListOf } from "./protocol.ts";
- * const payload = encodePayload({ a: "x".repeat(20000) });
- * assert.equal(transferListOf(payload).length, 1);
- * assert.deepEqual(transferListOf(encodePayload({ a: 1 })), []);
- * ```
- */
-export function transferListOf(payload: Payload): Transferable[] {
-  if (payload.kind !== "json") return [];
-  const { buffer, byteOffset, byteLength } = payload.bytes;
-  // A view on part of a larger buffer is copied: moving the buffer would take the rest too.
-  return byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : [];
-}
-
-/**
- * What to transfer when posting `outcome`: its payload's buffer ({@linkcode transferListOf}),
- * nothing for an error.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { encodePayload, outcomeTransferList } from "./protocol.ts";
- * const value = encodePayload({ a: "x".repeat(20000) });
- * assert.equal(outcomeTransferList({ ok: true, value }).length, 1);
- * assert.deepEqual(outcomeTransferList({ ok: false, error: { name: "Error", message: "", props: {} } }), []);
- * ```
- */
-export function outcomeTransferList(outcome: StepOutcome): Transferable[] {
-  return outcome.ok ? transferListOf(outcome.value) : [];
+  return payload.kind === "json" ? JSON.parse(payload.text) : payload.value;
 }
 
 // Returns the estimated JSON length, or -1 when the value is not JSON-safe. A repeated

@@ -44,7 +44,6 @@ import {
   type StepCall,
   type StepOutcome,
   stepTimeoutError,
-  transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
 import type { WorkerSignal } from "./worker_entry.ts";
@@ -501,9 +500,8 @@ class Host {
         }, timeoutMs + BACKSTOP_MS);
       }
       try {
-        // The input's JSON bytes are this call's alone: written as they are, not copied.
         if (lane === undefined) {
-          this.#calls.postMessage(call, transferListOf(call.inputs));
+          this.#calls.postMessage(call);
         } else {
           lane.run(call.id, runRequestOf(call));
         }

@@ -19,15 +19,12 @@ import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { type LaneGrant, laneRevocations } from "./policy.ts";
 import {
-  outcomeTransferList,
-  postTransferring,
   runRequestOf,
   type SerializedError,
   serializeError,
   type StepCall,
   type StepOutcome,
   stepTimeoutError,
-  transferListOf,
 } from "./protocol.ts";
 import { createStdioEndpoint } from "./stdio_endpoint.ts";
 import type { WorkerSignal } from "./worker_entry.ts";
@@ -123,9 +120,8 @@ export interface ParentApi {
 
 interface WorkerHandle {
   readonly target: WorkerTarget;
-  /** Sends one call envelope, moving the `transfer` buffers; the answer comes back as a
-   * `done` message. */
-  post(message: WorkerSignal, transfer: Transferable[]): void;
+  /** Sends one call envelope; the answer comes back as a `done` message. */
+  post(message: WorkerSignal): void;
   /** Resolves once the module loaded; rejects with the reason when the worker died first. */
   readonly ready: Promise<void>;
   /** Calls `listener` with the reason once the worker dies or is killed (at once if it has).
@@ -253,8 +249,8 @@ export async function runHost(
     ready.catch(() => {});
     const handle: WorkerHandle = {
       target,
-      post(message, transfer) {
-        postTransferring(worker, message, transfer);
+      post(message) {
+        worker.postMessage(message);
       },
       ready,
       onDeath(listener) {
@@ -386,10 +382,7 @@ export async function runHost(
         unsubscribe = handle.onDeath((reason) =>
           resolve({ ok: false, error: serializeError(reason) })
         );
-        handle.post(
-          { stepbox: "run", id: call.id, request },
-          transferListOf(request.inputs),
-        );
+        handle.post({ stepbox: "run", id: call.id, request });
       });
     } catch (error) {
       // The worker could not load its module, or the request could not be cloned.
@@ -516,7 +509,7 @@ export async function runHost(
         socket: lane.socket,
         token: lane.token,
         revoke: laneRevocations(lane.grant),
-      }, []);
+      });
       return { ok: true };
     },
     closeLane(socket) {
@@ -557,11 +550,7 @@ export async function runHost(
     })).then((outcome) => {
       const answer: CallAnswer = { id: call.id, outcome };
       try {
-        // The answer's JSON bytes came from the worker and are used once: written as they are.
-        calls.postMessage(
-          answer,
-          outcomeTransferList(outcome),
-        );
+        calls.postMessage(answer);
       } catch (error) {
         // An answer the frames cannot carry: say so instead of leaving the call pending.
         calls.postMessage(

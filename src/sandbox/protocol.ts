@@ -18,13 +18,10 @@ export {
   decodePayload,
   encodePayload,
   JSON_PAYLOAD_THRESHOLD,
-  outcomeTransferList,
   type Payload,
-  postTransferring,
   type SerializedError,
   serializeError,
   type StepOutcome,
-  transferListOf,
 } from "./_wire.ts";
 
 /** One step call, as the parent sends it to a sandbox host (which runs it in a fresh worker) or

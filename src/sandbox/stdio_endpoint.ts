@@ -15,6 +15,7 @@
  */
 
 import type { Endpoint } from "npm:comlink@^4.4.2";
+import { FrameBuffer } from "./_frame_buffer.ts";
 
 /** A framed, multiplexed message stream. */
 export interface StdioEndpoint extends AsyncDisposable {
@@ -53,8 +54,9 @@ export interface StdioEndpointOptions {
   /** Receives an error thrown by a message listener. Reading goes on either way: a listener's
    * bug must not end the connection. @default reportError (an uncaught error, as EventTarget) */
   onListenerError?: (error: unknown) => void;
-  /** Give each long byte array received a buffer of its own (so it can be transferred on to a
-   * Worker), instead of a view into its frame. @default false */
+  /** Give each long byte array received a buffer of its own (so that posting it on to a Worker
+   * copies its bytes alone, not its whole frame), instead of a view into its frame.
+   * @default false */
   ownBytes?: boolean;
 }
 
@@ -62,6 +64,11 @@ type Listener = EventListenerOrEventListenerObject;
 
 const HEADER = 6;
 const SCRATCH = 64 * 1024;
+// Frames from this size on are written from and read into a buffer that every endpoint of the
+// thread borrows in turn, up to the limit; a frame that finds it lent allocates its own.
+const LARGE_FRAME = 64 * 1024;
+const outgoing = new FrameBuffer(32 * 1024 * 1024);
+const incoming = new FrameBuffer(32 * 1024 * 1024);
 
 /**
  * Creates a framed endpoint over `input` (incoming frames) and `output` (outgoing frames).
@@ -139,15 +146,18 @@ export function createStdioEndpoint(
   const queue: Uint8Array[] = [];
   let flushing: Promise<void> | undefined;
   async function flush(writer: ByteWriter): Promise<void> {
+    let frame: Uint8Array | undefined;
     try {
-      while (queue.length > 0) {
-        let frame = queue.shift()!;
-        while (frame.length > 0) {
-          frame = frame.subarray(await writer.write(frame));
-        }
+      while ((frame = queue.shift()) !== undefined) {
+        let rest = frame;
+        while (rest.length > 0) rest = rest.subarray(await writer.write(rest));
+        if (outgoing.lends(frame)) outgoing.giveBack();
       }
     } catch {
       writeFailed = true;
+      for (const unwritten of [frame!, ...queue]) {
+        if (outgoing.lends(unwritten)) outgoing.giveBack();
+      }
       queue.length = 0;
     } finally {
       flushing = undefined;
@@ -190,6 +200,23 @@ export function createStdioEndpoint(
     let bodyFilled = 0;
     let channel = 0;
     let format = 0;
+    // A borrowed body goes back before its message is dispatched: once decoded, nothing refers
+    // to it, unless a byte array was left viewing it (the buffer is the message's then).
+    const deliver = (frame: Uint8Array) => {
+      body = undefined;
+      if (!incoming.lends(frame)) {
+        dispatch(channel, decodeMessage(format, frame, ownBytes));
+        return;
+      }
+      let viewed = false;
+      let message: unknown;
+      try {
+        message = decodeMessage(format, frame, ownBytes, () => viewed = true);
+      } finally {
+        incoming.giveBack(!viewed);
+      }
+      dispatch(channel, message);
+    };
     try {
       while (true) {
         // A large body still missing many bytes: read them in place, without a copy.
@@ -197,11 +224,7 @@ export function createStdioEndpoint(
           const count = await readInto(body.subarray(bodyFilled));
           if (count === null) return;
           bodyFilled += count;
-          if (bodyFilled === body.length) {
-            const frame = body;
-            body = undefined;
-            dispatch(channel, decodeMessage(format, frame, ownBytes));
-          }
+          if (bodyFilled === body.length) deliver(body);
           continue;
         }
         const count = await readInto(scratch);
@@ -217,7 +240,10 @@ export function createStdioEndpoint(
             if (headerFilled < HEADER) break;
             channel = header[4]!;
             format = header[5]!;
-            body = new Uint8Array(headerView.getUint32(0));
+            const length = headerView.getUint32(0);
+            body =
+              (length >= LARGE_FRAME ? incoming.borrow(length) : undefined) ??
+                new Uint8Array(length);
             bodyFilled = 0;
             headerFilled = 0;
           }
@@ -228,17 +254,14 @@ export function createStdioEndpoint(
           body.set(chunk.subarray(offset, offset + take), bodyFilled);
           bodyFilled += take;
           offset += take;
-          if (bodyFilled === body.length) {
-            const frame = body;
-            body = undefined;
-            dispatch(channel, decodeMessage(format, frame, ownBytes));
-          }
+          if (bodyFilled === body.length) deliver(body);
         }
       }
     } catch (error) {
       // A broken stream or an undecodable frame: the connection is over either way; keep why.
       if (!readerDone) endError = error;
     } finally {
+      if (body !== undefined && incoming.lends(body)) incoming.giveBack();
       isClosed = true;
       streamReader?.releaseLock();
     }
@@ -255,7 +278,8 @@ export function createStdioEndpoint(
     return {
       postMessage(message: unknown, transfer?: Transferable[]): void {
         if (writeFailed) return;
-        send(encodeFrame(id, message, transfer));
+        // A stream's writer may hold on to a chunk: only a socket's frames borrow the buffer.
+        send(encodeFrame(id, message, transfer, direct !== undefined));
       },
       addEventListener(type: string, listener: Listener): void {
         if (type !== "message") return;
@@ -403,7 +427,7 @@ function toTagged(
   switch (typeof value) {
     case "string":
       if (value.length >= LONG_STRING) {
-        return { [MARK]: "x", i: attachments.add(encoder.encode(value)) };
+        return { [MARK]: "x", i: attachments.add(value) };
       }
       return value;
     case "boolean":
@@ -463,7 +487,7 @@ function toTagged(
     object instanceof Uint8Array && object.constructor === Uint8Array &&
     object.byteLength >= LONG_STRING
   ) {
-    return { [MARK]: "y", i: attachments.addBytes(object) };
+    return { [MARK]: "y", i: attachments.add(object) };
   }
   if (ArrayBuffer.isView(object)) {
     return { [MARK]: "tv", c: object.constructor.name, v: bytesOf(object) };
@@ -656,33 +680,30 @@ function fromTagged(
   }
 }
 
-// The raw bytes that follow a frame's JSON, by index. A byte array whose buffer the sender
-// transferred is written as it is; any other is copied now, as postMessage would copy it.
+// The raw data that follows a frame's JSON, by index: long strings, written as UTF-8, and long
+// byte arrays. A byte array whose buffer the sender transferred may be written as it is; any
+// other is copied before the message is posted, as postMessage would copy it.
 class Attachments {
-  readonly list: Uint8Array[] = [];
-  readonly #transferred: ReadonlySet<unknown>;
+  readonly list: (string | Uint8Array)[] = [];
+  readonly transferred: ReadonlySet<unknown>;
 
   constructor(transfer: readonly Transferable[] | undefined) {
-    this.#transferred = new Set(transfer ?? []);
+    this.transferred = new Set(transfer ?? []);
   }
 
-  add(bytes: Uint8Array): number {
-    return this.list.push(bytes) - 1;
-  }
-
-  addBytes(bytes: Uint8Array): number {
-    return this.add(
-      this.#transferred.has(bytes.buffer) ? bytes : bytes.slice(),
-    );
+  add(data: string | Uint8Array): number {
+    return this.list.push(data) - 1;
   }
 }
 
 // One frame, as the chunks to write in order: the header and the body in the format that fits
-// the message; a large attachment is its own chunk, so it is not copied into the frame.
+// the message. With `borrow`, a large frame is written whole into the thread's outgoing buffer,
+// which the writer gives back once it is written.
 function encodeFrame(
   channel: number,
   message: unknown,
-  transfer?: readonly Transferable[],
+  transfer: readonly Transferable[] | undefined,
+  borrow: boolean,
 ): Uint8Array[] {
   if (isPlainJson(message, new Set())) {
     return [framed(channel, PLAIN, encoder.encode(JSON.stringify(message)))];
@@ -695,38 +716,65 @@ function encodeFrame(
   if (list.length === 0) return [framed(channel, TAGGED, json)];
   // Body: [u32 JSON length][JSON][u32 count][u32 length each][attachment bytes...]
   const prefix = 8 + json.length + 4 * list.length;
-  let size = prefix;
-  for (const bytes of list) size += bytes.length;
-  const head = frameStart(channel, ATTACHED, size, prefix);
-  const view = new DataView(head.buffer);
-  view.setUint32(HEADER, json.length);
-  head.set(json, HEADER + 4);
-  let offset = HEADER + 4 + json.length;
-  view.setUint32(offset, list.length);
-  offset += 4;
-  for (const bytes of list) {
-    view.setUint32(offset, bytes.length);
-    offset += 4;
+  if (borrow) {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so the text always fits.
+    let bound = HEADER + prefix;
+    for (const data of list) {
+      bound += typeof data === "string" ? 3 * data.length : data.length;
+    }
+    const frame = bound >= LARGE_FRAME ? outgoing.borrow(bound) : undefined;
+    if (frame !== undefined) {
+      let offset = HEADER + prefix;
+      const lengths = list.map((data) => {
+        const length = typeof data === "string"
+          ? encoder.encodeInto(data, frame.subarray(offset)).written
+          : (frame.set(data, offset), data.length);
+        offset += length;
+        return length;
+      });
+      writeHead(frame, channel, json, lengths, offset - HEADER);
+      return [frame.subarray(0, offset)];
+    }
   }
-  return [head, ...list];
+  const chunks = list.map((data) =>
+    typeof data === "string"
+      ? encoder.encode(data)
+      : attachments.transferred.has(data.buffer)
+      ? data
+      : data.slice()
+  );
+  let size = prefix;
+  for (const bytes of chunks) size += bytes.length;
+  const head = new Uint8Array(HEADER + prefix);
+  writeHead(head, channel, json, chunks.map((bytes) => bytes.length), size);
+  return [head, ...chunks];
 }
 
-// The first bytes of a frame: its header, and room for `room` bytes of its body.
-function frameStart(
+// Writes a frame's header and the start of its ATTACHED body (everything before the
+// attachments) into `frame`.
+function writeHead(
+  frame: Uint8Array,
   channel: number,
-  format: number,
+  json: Uint8Array,
+  lengths: readonly number[],
   bodyLength: number,
-  room: number,
-): Uint8Array {
-  const start = new Uint8Array(HEADER + room);
-  new DataView(start.buffer).setUint32(0, bodyLength);
-  start[4] = channel;
-  start[5] = format;
-  return start;
+): void {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  view.setUint32(0, bodyLength);
+  frame[4] = channel;
+  frame[5] = ATTACHED;
+  view.setUint32(HEADER, json.length);
+  frame.set(json, HEADER + 4);
+  let offset = HEADER + 4 + json.length;
+  view.setUint32(offset, lengths.length);
+  for (const length of lengths) view.setUint32(offset += 4, length);
 }
 
 function framed(channel: number, format: number, body: Uint8Array) {
-  const frame = frameStart(channel, format, body.length, body.length);
+  const frame = new Uint8Array(HEADER + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame[4] = channel;
+  frame[5] = format;
   frame.set(body, HEADER);
   return frame;
 }
@@ -737,10 +785,12 @@ function noAttachments(): never {
   );
 }
 
+// `onView` hears of each byte array left viewing `body` (only without `ownBytes`).
 function decodeMessage(
   format: number,
   body: Uint8Array,
   ownBytes: boolean,
+  onView?: () => void,
 ): unknown {
   if (format === PLAIN) return JSON.parse(decoder.decode(body));
   if (format === TAGGED) {
@@ -768,6 +818,8 @@ function decodeMessage(
     const end = starts[index + 1]!;
     if (as === "text") return decoder.decode(body.subarray(start, end));
     // The frame's buffer is this message's alone: a view is safe unless it must move on.
-    return ownBytes ? body.slice(start, end) : body.subarray(start, end);
+    if (ownBytes) return body.slice(start, end);
+    onView?.();
+    return body.subarray(start, end);
   }, []);
 }

@@ -23,9 +23,7 @@ import type { StepContext } from "../types.ts";
 import {
   decodePayload,
   encodePayload,
-  outcomeTransferList,
   type Payload,
-  postTransferring,
   type SerializedError,
   serializeError,
   type StepOutcome,
@@ -151,10 +149,8 @@ export function serveStep(
     void runStep(stepModule, options.specifier, request, write).then(
       (outcome) => {
         try {
-          postTransferring(
-            endpoint,
+          endpoint.postMessage(
             { stepbox: "done", id, outcome } satisfies WorkerSignal,
-            outcomeTransferList(outcome),
           );
         } catch (error) {
           // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).

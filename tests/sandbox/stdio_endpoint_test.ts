@@ -321,6 +321,80 @@ Deno.test("createStdioEndpoint() reads and writes a socket directly, large frame
   });
 });
 
+Deno.test("createStdioEndpoint() keeps large frames intact when two sockets send and receive at once", async () => {
+  // Every endpoint of a thread borrows the same buffers for large frames: frames posted back to
+  // back, on two connections at once, must each arrive as they were sent.
+  const ascii = (seed: number) =>
+    String.fromCharCode(97 + seed).repeat(300_000);
+  // Three UTF-8 bytes per unit, and surrogate pairs: the most text grows when encoded.
+  const wide = (seed: number) => `€${seed}😀`.repeat(60_000);
+  const bytes = (seed: number) =>
+    new Uint8Array(120_000).map((_, i) => (i + seed) % 251);
+  const sent = (seed: number) => ({
+    seed,
+    ascii: ascii(seed),
+    wide: wide(seed),
+    bytes: bytes(seed),
+  });
+  await withUnixSocket(async (client1, server1) => {
+    await withUnixSocket(async (client2, server2) => {
+      const ends = [
+        createStdioEndpoint(client1, client1),
+        createStdioEndpoint(server1, server1),
+        createStdioEndpoint(client2, client2),
+        createStdioEndpoint(server2, server2),
+      ];
+      const [a1, b1, a2, b2] = ends as [
+        StdioEndpoint,
+        StdioEndpoint,
+        StdioEndpoint,
+        StdioEndpoint,
+      ];
+      try {
+        const received1 = messages(b1, 3, 4);
+        const received2 = messages(b2, 3, 4);
+        for (let seed = 0; seed < 4; seed++) {
+          a1.channel(3).postMessage(sent(seed));
+          const moved = bytes(seed + 10);
+          a2.channel(3).postMessage({ ...sent(seed + 10), bytes: moved }, [
+            moved.buffer,
+          ]);
+        }
+        const [got1, got2] = await Promise.all([received1, received2]);
+        assert.deepEqual(got1, [0, 1, 2, 3].map(sent));
+        assert.deepEqual(got2, [10, 11, 12, 13].map(sent));
+      } finally {
+        for (const end of ends) await end.close();
+      }
+    });
+  });
+});
+
+Deno.test("createStdioEndpoint() leaves a received byte array its own bytes when the next large frame arrives", async () => {
+  await withUnixSocket(async (client, server) => {
+    const a = createStdioEndpoint(client, client);
+    const b = createStdioEndpoint(server, server);
+    try {
+      const first = messages(b, 1, 1);
+      a.channel(1).postMessage({ bytes: new Uint8Array(200_000).fill(1) });
+      const [{ bytes }] = await first as [{ bytes: Uint8Array }];
+      const next = messages(b, 1, 2);
+      a.channel(1).postMessage({ text: "x".repeat(500_000) });
+      a.channel(1).postMessage({ bytes: new Uint8Array(200_000).fill(2) });
+      const [text, last] = await next as [
+        { text: string },
+        { bytes: Uint8Array },
+      ];
+      assert.equal(text.text, "x".repeat(500_000));
+      assert.deepEqual(bytes, new Uint8Array(200_000).fill(1));
+      assert.deepEqual(last.bytes, new Uint8Array(200_000).fill(2));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 Deno.test("createStdioEndpoint() flushed() waits until the socket has taken every frame", async () => {
   await withUnixSocket(async (client, server) => {
     const a = createStdioEndpoint(client, client);
