@@ -11,7 +11,12 @@ import type * as Comlink from "npm:comlink@^4.4.2";
 import { SandboxError } from "../errors.ts";
 import type { HostApi, WorkerTarget } from "./host_main.ts";
 import type { LaneGrant } from "./policy.ts";
-import { deserializeError } from "./protocol.ts";
+import { PieceAssembly, sendPieces, type Split } from "./_pieces.ts";
+import {
+  deserializeError,
+  serializeError,
+  type StepOutcome,
+} from "./protocol.ts";
 import { createStdioEndpoint, type StdioEndpoint } from "./stdio_endpoint.ts";
 import type { RunRequest, WorkerSignal } from "./worker_entry.ts";
 
@@ -82,10 +87,22 @@ export class Lane {
     return this.#post !== undefined && this.#closing === undefined;
   }
 
-  /** Sends one call to the Worker. */
-  run(id: number, request: RunRequest): void {
+  /**
+   * Sends one call to the Worker; with `split` (whose head is the request's inputs), the list's
+   * items follow in pieces. Resolves once everything is posted; rejects when the inputs cannot
+   * be written.
+   */
+  async run(id: number, request: RunRequest, split?: Split): Promise<void> {
     this.callId = id;
-    this.#post!({ stepbox: "run", id, request });
+    const post = this.#post!;
+    post({ stepbox: "run", id, request });
+    if (split === undefined) return;
+    await sendPieces(
+      split,
+      (piece) => post({ stepbox: "piece", id, ...piece }),
+      this.#endpoint!.flushed,
+      () => this.isOpen && this.callId === id,
+    );
   }
 
   /** The host's word on why the Worker ended (it reports every end this side did not ask for). */
@@ -179,8 +196,42 @@ export class Lane {
         return failed(undefined);
       }
       const channel = endpoint.channel(0);
+      // An answer sent in pieces is passed on whole, once its last piece is in.
+      let pieces: { id: number; assembly: PieceAssembly } | undefined;
+      const answer = (id: number, outcome: StepOutcome) => {
+        pieces = undefined;
+        events.signal({ stepbox: "done", id, outcome });
+      };
       channel.addEventListener("message", (event) => {
-        events.signal((event as MessageEvent).data as WorkerSignal);
+        const signal = (event as MessageEvent).data as WorkerSignal;
+        if (
+          signal.stepbox === "done" && signal.outcome.ok &&
+          signal.outcome.value.kind === "pieces"
+        ) {
+          try {
+            const assembly = new PieceAssembly(signal.outcome.value);
+            pieces = { id: signal.id, assembly };
+          } catch (error) {
+            answer(signal.id, { ok: false, error: serializeError(error) });
+          }
+        } else if (signal.stepbox !== "piece") {
+          events.signal(signal);
+        } else if (pieces?.id === signal.id) {
+          const { id, assembly } = pieces;
+          try {
+            if ("error" in signal) {
+              answer(id, { ok: false, error: signal.error });
+            } else {
+              assembly.add(signal.text);
+              const value = assembly.value;
+              if (signal.last) {
+                answer(id, { ok: true, value: { kind: "clone", value } });
+              }
+            }
+          } catch (error) {
+            answer(id, { ok: false, error: serializeError(error) });
+          }
+        }
       });
       this.#post = (message) => channel.postMessage(message);
       void endpoint.closed.then(() => {

@@ -6,15 +6,21 @@
  * @module
  */
 
+import type { PiecesHead, Split } from "./_pieces.ts";
+
 /**
  * A value in transit. Large JSON-safe values travel as JSON text, which is several times cheaper
  * than structured clone of the same object graph; everything else as the value itself. Over a
  * socket the text is one raw UTF-8 attachment of its frame, written from and read into buffers
- * the endpoint reuses (see `stdio_endpoint.ts`); between threads, a string is copied once.
+ * the endpoint reuses (see `stdio_endpoint.ts`); between threads, a string is copied once. On a
+ * lane, a very large one may travel in pieces after its envelope (see `_pieces.ts`).
  */
 export type Payload =
   | { kind: "json"; text: string }
-  | { kind: "clone"; value: unknown };
+  | { kind: "clone"; value: unknown }
+  | PiecesHead;
+
+export type { PiecesHead, Split };
 
 /** An error as plain, cloneable data. */
 export interface SerializedError {
@@ -40,6 +46,19 @@ export type StepOutcome =
 /** The size (in estimated JSON characters) from which a JSON-safe value travels as text. */
 export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
 
+/** Options of {@linkcode encodePayload}. */
+export interface EncodeOptions {
+  /** The estimated JSON size from which text is used. */
+  threshold?: number;
+  /** The caller has already checked that the value is JSON-safe: no walk is needed to decide. */
+  jsonSafe?: boolean;
+  /**
+   * Given on a lane (`splitOf` of `_pieces.ts`, which other Workers never load): finds how to
+   * send a very large JSON-safe value in pieces, given its JSON size when known.
+   */
+  split?: (value: unknown, size?: number) => Split | undefined;
+}
+
 /**
  * Encodes `value` for a boundary: JSON text when it is JSON-safe (plain objects, arrays,
  * strings, finite numbers other than -0, booleans, null) and large, the value itself otherwise.
@@ -47,9 +66,8 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
  * repeated references would cost a set of every object, more than the rest of the check.
  *
  * @param value The value to send.
- * @param options `threshold`: the estimated JSON size from which text is used; `jsonSafe`: the
- *   caller has already checked that `value` is JSON-safe, so no walk is needed to decide.
- * @returns The payload to send.
+ * @param options The threshold, what the caller knows, and how to split for pieces.
+ * @returns The payload to send, or with `split`, possibly the value to send in pieces.
  *
  * @example Small values stay values, large JSON-safe ones become JSON
  * ```ts
@@ -61,13 +79,30 @@ export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
  * assert.equal(encodePayload({ a: "x".repeat(20000) }, { jsonSafe: true }).kind, "json");
  * assert.equal(encodePayload({ a: 1 }, { jsonSafe: true }).kind, "clone");
  * ```
+ *
+ * @example With a splitter, a very large value may go in pieces
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { encodePayload } from "./protocol.ts";
+ * import { splitOf } from "./_pieces.ts";
+ * const rows = Array.from({ length: 20000 }, (_, i) => ({ i }));
+ * assert.equal(encodePayload({ rows }, { split: splitOf }).kind, "split");
+ * assert.equal(encodePayload({ rows }).kind, "json");
+ * ```
  */
 export function encodePayload(
   value: unknown,
-  options: { threshold?: number; jsonSafe?: boolean } = {},
-): Payload {
+  options: EncodeOptions & { split: NonNullable<EncodeOptions["split"]> },
+): Payload | Split;
+export function encodePayload(value: unknown, options?: EncodeOptions): Payload;
+export function encodePayload(
+  value: unknown,
+  options: EncodeOptions = {},
+): Payload | Split {
   const threshold = options.threshold ?? JSON_PAYLOAD_THRESHOLD;
   if (options.jsonSafe === true) {
+    const split = options.split?.(value);
+    if (split !== undefined) return split;
     try {
       // The text's length stands in for the estimate: small values stay values, as below.
       const text = JSON.stringify(value);
@@ -83,8 +118,9 @@ export function encodePayload(
   } catch {
     // Nesting too deep for a recursive walk, or a cycle: structured clone copes, JSON does not.
   }
-  if (size >= threshold) return { kind: "json", text: JSON.stringify(value) };
-  return { kind: "clone", value };
+  if (size < threshold) return { kind: "clone", value };
+  return options.split?.(value, size) ??
+    { kind: "json", text: JSON.stringify(value) };
 }
 
 /**
@@ -99,7 +135,11 @@ export function encodePayload(
  * ```
  */
 export function decodePayload(payload: Payload): unknown {
-  return payload.kind === "json" ? JSON.parse(payload.text) : payload.value;
+  if (payload.kind === "json") return JSON.parse(payload.text);
+  if (payload.kind === "clone") return payload.value;
+  throw new TypeError(
+    "Cannot decode a payload sent in pieces without its pieces",
+  );
 }
 
 // Returns the estimated JSON length, or -1 when the value is not JSON-safe. A repeated

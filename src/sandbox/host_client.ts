@@ -35,6 +35,7 @@ import {
   laneGrant,
   toWorkerPermissions,
 } from "./policy.ts";
+import { headOf, type Split, splitOf } from "./_pieces.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
 import {
   decodePayload,
@@ -331,23 +332,28 @@ class Host {
 
   /**
    * Runs one `pool` call on a warm lane of its module and permissions (opened if there is none);
-   * when every lane is busy and the pool is full, in a fresh worker of the host instead.
+   * when every lane is busy and the pool is full, in a fresh worker of the host instead. With
+   * `split`, the inputs go to a lane in pieces (`call.inputs` is their head), or whole to a
+   * fresh worker.
    */
   async runPooled(
     call: StepCall,
     target: StepTarget,
     options: CallOptions,
+    split?: Split,
   ): Promise<unknown> {
     const lease = this.#lanes!.acquire(this.#laneKey({
       reference: call.reference,
       specifier: call.specifier,
       permissions: call.permissions,
     }));
-    if (lease === undefined) return await this.run(call, target, options);
+    if (lease === undefined) {
+      return await this.run(call, target, options, undefined, split);
+    }
     try {
       const lane = lease.worker;
       if (!lane.isOpen) await lane.opened;
-      const output = await this.run(call, target, options, lane);
+      const output = await this.run(call, target, options, lane, split);
       lease.release();
       return output;
     } catch (error) {
@@ -438,6 +444,7 @@ class Host {
     target: StepTarget,
     options: CallOptions,
     lane?: Lane,
+    split?: Split,
   ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
@@ -500,10 +507,15 @@ class Host {
         }, timeoutMs + BACKSTOP_MS);
       }
       try {
-        if (lane === undefined) {
+        if (lane !== undefined) {
+          lane.run(call.id, runRequestOf(call), split).catch((error) =>
+            finish(() => reject(error))
+          );
+        } else if (split === undefined) {
           this.#calls.postMessage(call);
         } else {
-          lane.run(call.id, runRequestOf(call));
+          const text = JSON.stringify(split.value);
+          this.#calls.postMessage({ ...call, inputs: { kind: "json", text } });
         }
       } catch (error) {
         // Inputs the frames cannot carry (a function, a cycle through a class instance, ...).
@@ -1134,9 +1146,13 @@ export function createSandboxExecutor(
     toWorkerPermissions(callOptions.permissions);
     hostPermissionFlags(callOptions.policy.allow);
     checkImportGrant(target, callOptions);
-    const payload = encodePayload(inputs, {
-      jsonSafe: callOptions.jsonSafeInputs === true,
-    });
+    const jsonSafe = callOptions.jsonSafeInputs === true;
+    // A lane takes large inputs in pieces, which the Worker parses while the rest is sent.
+    const encoded = isolation === "pool"
+      ? encodePayload(inputs, { jsonSafe, split: splitOf })
+      : encodePayload(inputs, { jsonSafe });
+    const split = encoded.kind === "split" ? encoded : undefined;
+    const payload = encoded.kind === "split" ? headOf(encoded) : encoded;
     for (let attempt = 0;; attempt++) {
       const host = await hostFor(target, callOptions);
       callOptions.signal?.throwIfAborted();
@@ -1164,7 +1180,7 @@ export function createSandboxExecutor(
       if (isolation === "step") host.workersStarted++;
       try {
         return isolation === "pool"
-          ? await host.runPooled(stepCall, target, callOptions)
+          ? await host.runPooled(stepCall, target, callOptions, split)
           : await host.run(stepCall, target, callOptions);
       } catch (error) {
         // One retry for a remote module that failed to load: concurrent fetches by Workers

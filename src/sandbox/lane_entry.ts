@@ -17,6 +17,7 @@
  * @module
  */
 
+import * as pieces from "./_pieces.ts";
 import { createStdioEndpoint } from "./stdio_endpoint.ts";
 import {
   guardSelfExit,
@@ -58,13 +59,19 @@ export function serveLane(
       for (const descriptor of signal.revoke) {
         await Deno.permissions.revoke(descriptor);
       }
-      const lane = createStdioEndpoint(conn, conn).channel(0);
+      const stream = createStdioEndpoint(conn, conn);
+      const lane = stream.channel(0);
       lane.postMessage(
         { stepbox: "hello", token: signal.token } satisfies WorkerSignal,
       );
       serveStep(stepModule, {
         specifier: options.specifier,
         endpoint: lane as unknown as SignalEndpoint,
+        pieces: {
+          module: pieces,
+          written: stream.flushed,
+          isOpen: () => !stream.isClosed,
+        },
       });
     })().catch((error) => {
       // Reaches the host as the Worker's error event, which ends the lane with this reason.

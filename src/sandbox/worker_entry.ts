@@ -20,12 +20,14 @@ import type { StepContext } from "../types.ts";
 // Only import-free modules here: every module a Worker loads costs every step call time. The
 // stepbox errors this file raises are sent as data (name, code, props) and rebuilt as their
 // classes by the host's parent, so src/errors.ts is not loaded in the Worker.
+import type * as Pieces from "./_pieces.ts";
 import {
   decodePayload,
   encodePayload,
   type Payload,
   type SerializedError,
   serializeError,
+  type Split,
   type StepOutcome,
 } from "./_wire.ts";
 
@@ -58,7 +60,17 @@ export type WorkerSignal =
   | { stepbox: "run"; id: number; request: RunRequest }
   | { stepbox: "done"; id: number; outcome: StepOutcome }
   | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string }
-  | LaneSignal;
+  | LaneSignal
+  | PieceSignal;
+
+/**
+ * A piece of a payload sent in pieces on a lane (see `_pieces.ts`): after the `run` or `done`
+ * envelope of call `id`, its list's items in order, the last one marked. A Worker that cannot
+ * finish its output's pieces sends `error` instead.
+ */
+export type PieceSignal =
+  | { stepbox: "piece"; id: number; text: string; last: boolean }
+  | { stepbox: "piece"; id: number; error: SerializedError };
 
 /**
  * The messages that open a lane (`pool` isolation, see `lane_entry.ts`): the host tells a
@@ -80,6 +92,15 @@ export interface ServeStepOptions {
   specifier: string;
   /** Where to receive calls and post answers and signals. @default globalThis */
   endpoint?: SignalEndpoint;
+  /**
+   * Given on a lane: large JSON values come and go in pieces (`_pieces.ts`, which other Workers
+   * never load), each sent once the one before is `written`, while the lane `isOpen`.
+   */
+  pieces?: {
+    module: typeof Pieces;
+    written(): Promise<void>;
+    isOpen(): boolean;
+  };
 }
 
 /** What {@linkcode serveStep} talks through: a Worker's global scope, or a `MessagePort`. */
@@ -95,7 +116,8 @@ export interface SignalEndpoint {
 
 /**
  * Serves one loaded step module: answers each `run` signal with a `done` signal and posts
- * `{ stepbox: "ready" }` once listening. A step that closes its Worker (`close()`,
+ * `{ stepbox: "ready" }` once listening. On a lane (`options.pieces`), inputs sent in pieces are
+ * gathered before the call starts, and a large JSON output follows its `done` in pieces. A step that closes its Worker (`close()`,
  * `Deno.exit()`) posts `{ stepbox: "exit" }` first, so the host fails the pending call at once
  * instead of waiting.
  *
@@ -136,34 +158,91 @@ export function serveStep(
   const endpoint = options.endpoint ??
     (globalThis as unknown as SignalEndpoint);
   if (options.endpoint === undefined) guardSelfExit(endpoint);
-  endpoint.addEventListener("message", (event) => {
-    const message = event.data as WorkerSignal | undefined;
-    if (message?.stepbox !== "run") return;
-    const { id, request } = message;
+  const post = (signal: WorkerSignal) => endpoint.postMessage(signal);
+  const answer = (id: number, outcome: StepOutcome | Split) => {
+    try {
+      if (!("kind" in outcome)) {
+        post({ stepbox: "done", id, outcome });
+        return;
+      }
+      const { module, written, isOpen } = options.pieces!;
+      post({
+        stepbox: "done",
+        id,
+        outcome: { ok: true, value: module.headOf(outcome) },
+      });
+      void module.sendPieces(
+        outcome,
+        (piece) => post({ stepbox: "piece", id, ...piece }),
+        written,
+        isOpen,
+      ).catch((error) =>
+        post({ stepbox: "piece", id, error: serializeError(error) })
+      );
+    } catch (error) {
+      // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).
+      post({
+        stepbox: "done",
+        id,
+        outcome: { ok: false, error: serializeError(error) },
+      });
+    }
+  };
+  const start = (id: number, request: RunRequest) => {
     const write = request.builtin
       ? (stream: "stdout" | "stderr", text: string) =>
-        endpoint.postMessage(
-          { stepbox: "write", id, stream, text } satisfies WorkerSignal,
-        )
+        post({ stepbox: "write", id, stream, text })
       : undefined;
-    void runStep(stepModule, options.specifier, request, write).then(
-      (outcome) => {
-        try {
-          endpoint.postMessage(
-            { stepbox: "done", id, outcome } satisfies WorkerSignal,
-          );
-        } catch (error) {
-          // An output that passed the checks yet cannot be cloned (e.g. a WeakMap inside).
-          endpoint.postMessage(
-            {
-              stepbox: "done",
-              id,
-              outcome: { ok: false, error: serializeError(error) },
-            } satisfies WorkerSignal,
-          );
+    void runStep(
+      stepModule,
+      options.specifier,
+      request,
+      options.pieces?.module.splitOf,
+      write,
+    ).then((outcome) => answer(id, outcome));
+  };
+  // Inputs sent in pieces, by call: the call starts once the last piece is in.
+  const assemblies = new Map<
+    number,
+    { request: RunRequest; assembly: Pieces.PieceAssembly }
+  >();
+  endpoint.addEventListener("message", (event) => {
+    const message = event.data as WorkerSignal | undefined;
+    if (message?.stepbox === "piece") {
+      const pending = assemblies.get(message.id);
+      if (pending === undefined) return;
+      try {
+        if ("error" in message) {
+          assemblies.delete(message.id);
+          answer(message.id, { ok: false, error: message.error });
+          return;
         }
-      },
-    );
+        pending.assembly.add(message.text);
+        if (!message.last) return;
+        assemblies.delete(message.id);
+        const value = pending.assembly.value;
+        start(message.id, {
+          ...pending.request,
+          inputs: { kind: "clone", value },
+        });
+      } catch (error) {
+        assemblies.delete(message.id);
+        answer(message.id, { ok: false, error: serializeError(error) });
+      }
+      return;
+    }
+    if (message?.stepbox !== "run") return;
+    const { id, request } = message;
+    if (request.inputs.kind !== "pieces") return start(id, request);
+    try {
+      const { PieceAssembly } = options.pieces!.module;
+      assemblies.set(id, {
+        request,
+        assembly: new PieceAssembly(request.inputs),
+      });
+    } catch (error) {
+      answer(id, { ok: false, error: serializeError(error) });
+    }
   });
   endpoint.start?.();
   endpoint.postMessage({ stepbox: "ready" } satisfies WorkerSignal);
@@ -208,8 +287,9 @@ async function runStep(
   stepModule: Record<string, unknown>,
   specifier: string,
   request: RunRequest,
+  split: typeof Pieces.splitOf | undefined,
   write?: (stream: "stdout" | "stderr", text: string) => void,
-): Promise<StepOutcome> {
+): Promise<StepOutcome | Split> {
   const fn = stepModule[request.exportName];
   if (typeof fn !== "function") {
     return {
@@ -248,15 +328,22 @@ async function runStep(
         serializeError(error),
     };
   }
-  return encodeOutput(value, request);
+  return encodeOutput(value, request, split);
 }
 
 // The output as a payload: JSON when large and JSON-safe (checked before any is written: a
 // binary output would grow several times over as JSON text), else the value itself if it can
 // leave the worker at all.
-function encodeOutput(value: unknown, request: RunRequest): StepOutcome {
+function encodeOutput(
+  value: unknown,
+  request: RunRequest,
+  split: typeof Pieces.splitOf | undefined,
+): StepOutcome | Split {
   try {
-    const payload = encodePayload(value);
+    const payload = split === undefined
+      ? encodePayload(value)
+      : encodePayload(value, { split });
+    if (payload.kind === "split") return payload;
     const keyPath = payload.kind === "json"
       ? undefined
       : findUncloneable(value);

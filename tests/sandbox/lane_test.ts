@@ -93,6 +93,69 @@ Deno.test("createSandboxExecutor() pool: a call beyond the busy lanes of a full 
   assert.deepEqual(await executor.call(count, {}, callOptions()), { count: 2 });
 });
 
+/** Rows of about `bytes` of JSON: large enough to travel in pieces on a lane. */
+function largeRows(bytes: number): { i: number; text: string }[] {
+  return Array.from(
+    { length: Math.ceil(bytes / 40) },
+    (_, i) => ({ i, text: `row ${i}`.padEnd(20, "-") }),
+  );
+}
+
+Deno.test("createSandboxExecutor() pool: large inputs go whole to a fresh worker when the pool is full", async () => {
+  await using executor = createSandboxExecutor({
+    isolation: "pool",
+    poolSize: 1,
+  });
+  const echo = fixtureTarget("returns_object.ts", "echoPayload");
+  const sleeps = fixtureTarget("hangs.ts", "sleeps");
+  const sleeping = executor.call(sleeps, { ms: 300 }, callOptions());
+  const payload = { rows: largeRows(1_000_000) };
+  // The lane is busy: relayed through the host.
+  const relayed = await executor.call(echo, { payload }, callOptions());
+  assert.deepEqual((relayed as { payload: unknown }).payload, payload);
+  await sleeping;
+  // On the lane, in pieces both ways.
+  for (let i = 0; i < 2; i++) {
+    const echoed = await executor.call(echo, { payload }, callOptions());
+    assert.deepEqual((echoed as { payload: unknown }).payload, payload);
+  }
+  assert.equal((await executor.stats()).hosts[0]!.pooledWorkers, 1);
+});
+
+Deno.test("createSandboxExecutor() pool: an output that fails while sent in pieces rejects with why, and the next call runs", async () => {
+  await using executor = createSandboxExecutor({ isolation: "pool" });
+  await assert.rejects(
+    executor.call(
+      fixtureTarget("returns_object.ts", "returnsRowsReadOnce"),
+      {},
+      callOptions(),
+    ),
+    /row 4000 was read twice/,
+  );
+  const echo = fixtureTarget("returns_object.ts", "echoPayload");
+  const payload = { rows: largeRows(500_000) };
+  const echoed = await executor.call(echo, { payload }, callOptions());
+  assert.deepEqual((echoed as { payload: unknown }).payload, payload);
+});
+
+Deno.test("createSandboxExecutor() pool: aborting while large inputs are sent in pieces rejects at once, and the next call runs", async () => {
+  await using executor = createSandboxExecutor({ isolation: "pool" });
+  const echo = fixtureTarget("returns_object.ts", "echoPayload");
+  await executor.call(echo, { payload: 1 }, callOptions());
+  const controller = new AbortController();
+  const reason = new Error("stop sending");
+  const pending = executor.call(
+    echo,
+    { payload: { rows: largeRows(30_000_000) } },
+    { ...callOptions(), signal: controller.signal },
+  );
+  setTimeout(() => controller.abort(reason), 5);
+  await assert.rejects(pending, (error) => error === reason);
+  const payload = { rows: largeRows(500_000) };
+  const echoed = await executor.call(echo, { payload }, callOptions());
+  assert.deepEqual((echoed as { payload: unknown }).payload, payload);
+});
+
 /** A host that opens lanes by script, over real sockets. */
 function scriptedHost(
   openLane: (lane: LaneOpening) => Promise<
