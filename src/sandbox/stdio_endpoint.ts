@@ -65,10 +65,11 @@ type Listener = EventListenerOrEventListenerObject;
 const HEADER = 6;
 const SCRATCH = 64 * 1024;
 // Frames from this size on are written from and read into a buffer that every endpoint of the
-// thread borrows in turn, up to the limit; a frame that finds it lent allocates its own.
+// thread borrows in turn; a frame that finds it lent allocates its own. The limit bounds what
+// each thread keeps (every lane's Worker is a thread): larger frames allocate their own too.
 const LARGE_FRAME = 64 * 1024;
-const outgoing = new FrameBuffer(32 * 1024 * 1024);
-const incoming = new FrameBuffer(32 * 1024 * 1024);
+const outgoing = new FrameBuffer(4 * 1024 * 1024);
+const incoming = new FrameBuffer(4 * 1024 * 1024);
 
 /**
  * Creates a framed endpoint over `input` (incoming frames) and `output` (outgoing frames).
