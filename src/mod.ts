@@ -88,7 +88,12 @@ export {
   detectRuntime,
   type Runtime,
 } from "./sandbox/select.ts";
-export type { BuiltinStep } from "./steps/mod.ts";
+export {
+  BUILTIN_PREFIXES,
+  BUILTIN_STEPS,
+  type BuiltinStep,
+  findBuiltinStep,
+} from "./steps/mod.ts";
 export {
   parseStepFile,
   type ParseStepFileOptions,
@@ -123,8 +128,3 @@ export {
   type SandboxExecutorOptions,
   type SandboxStats,
 } from "./sandbox/host_client.ts";
-export {
-  BUILTIN_PREFIXES,
-  BUILTIN_STEPS,
-  findBuiltinStep,
-} from "./steps/mod.ts";

@@ -53,6 +53,7 @@ if (!directoryExists(DEFAULT_CONFORMANCE_DIR)) {
   for (const isolation of ["step", "pool"] as const) {
     Deno.test(`conformance run vectors pass in the sandbox with isolation "${isolation}"`, async (t) => {
       await using executor = createSandboxExecutor({ isolation });
+      assert.ok(runCases.length > 0, "no run vectors found");
       for (const one of runCases) {
         await t.step(one.name, () => assertCase(one, executor));
       }

@@ -149,8 +149,7 @@ function resolvePath(cwd: string, path: string): string {
   if (path.startsWith("file:")) {
     return decodeURIComponent(new URL(path).pathname);
   }
-  if (path.startsWith("/")) return normalizePosixPath(path);
-  return normalizePosixPath(`${cwd.replace(/\/+$/, "")}/${path}`);
+  return normalizePosixPath(path.startsWith("/") ? path : `${cwd}/${path}`);
 }
 
 function toFileUrl(path: string): URL {

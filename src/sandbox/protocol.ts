@@ -1,6 +1,6 @@
 /**
  * The messages that cross the sandbox boundaries (parent <-> host <-> worker): the step call,
- * the result envelope, errors as plain data, and payloads encoded per value (UTF-8 JSON for
+ * the result envelope, errors as plain data, and payloads encoded per value (JSON text for
  * large JSON-safe data, structured clone otherwise).
  *
  * Nothing throws across a boundary: comlink's throw handler keeps only name, message and stack

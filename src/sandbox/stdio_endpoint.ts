@@ -351,10 +351,13 @@ function isByteWriter(
 function defaultListenerError(error: unknown): void {
   const report = (globalThis as { reportError?: (error: unknown) => void })
     .reportError;
-  if (typeof report === "function") report(error);
-  else {setTimeout(() => {
+  if (typeof report === "function") {
+    report(error);
+  } else {
+    setTimeout(() => {
       throw error;
-    }, 0);}
+    }, 0);
+  }
 }
 
 // --- Message codec -------------------------------------------------------------------------

@@ -105,7 +105,7 @@ export interface ServeStepOptions {
 
 /** What {@linkcode serveStep} talks through: a Worker's global scope, or a `MessagePort`. */
 export interface SignalEndpoint {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  postMessage(message: unknown): void;
   addEventListener(
     type: "message",
     listener: (event: MessageEvent) => void,
@@ -117,9 +117,9 @@ export interface SignalEndpoint {
 /**
  * Serves one loaded step module: answers each `run` signal with a `done` signal and posts
  * `{ stepbox: "ready" }` once listening. On a lane (`options.pieces`), inputs sent in pieces are
- * gathered before the call starts, and a large JSON output follows its `done` in pieces. A step that closes its Worker (`close()`,
- * `Deno.exit()`) posts `{ stepbox: "exit" }` first, so the host fails the pending call at once
- * instead of waiting.
+ * gathered before the call starts, and a large JSON output follows its `done` in pieces. A step
+ * that closes its Worker (`close()`, `Deno.exit()`) posts `{ stepbox: "exit" }` first, so the
+ * host fails the pending call at once instead of waiting.
  *
  * @param stepModule The step module's namespace object.
  * @param options The specifier, and the endpoint for tests.

@@ -555,10 +555,15 @@ Deno.test("stepbox run again starts its host early, and a file edited to grant l
       /--allow-read=[^"]*data|--allow-read"/,
     );
 
+    // Turned off: the run works and keeps nothing.
+    await Deno.remove(`${dir}/launch`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/peek.yaml`, granted);
     const off = await cli(["run", "peek.yaml"], {
       env: { STEPBOX_LAUNCH_CACHE: "0" },
     });
-    assert.equal(off.code, 1, off.stderr);
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(JSON.parse(off.stdout).text, "kept");
+    await assert.rejects(Deno.stat(`${dir}/launch`), Deno.errors.NotFound);
   });
 });
 

@@ -34,6 +34,7 @@ Deno.test("createSandboxExecutor() pool: a step cannot reach any lane socket onc
   assert.equal(sockets.length, 16);
   // Run on the lane opened above: its Worker was granted one of these until it connected.
   const states = await executor.call(probe, { paths: sockets }, callOptions());
+  assert.deepEqual(Object.keys(states as object).sort(), [...sockets].sort());
   for (const [path, state] of Object.entries(states as object)) {
     assert.deepEqual(
       state,

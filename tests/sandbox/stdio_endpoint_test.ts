@@ -425,13 +425,8 @@ Deno.test("createStdioEndpoint() flushed() waits until the socket has taken ever
 });
 
 Deno.test("createStdioEndpoint() reports a throwing listener and keeps reading", async () => {
-  const aToB = new TransformStream<Uint8Array, Uint8Array>();
-  const bToA = new TransformStream<Uint8Array, Uint8Array>();
   const reported: unknown[] = [];
-  const a = createStdioEndpoint(bToA.readable, aToB.writable);
-  const b = createStdioEndpoint(aToB.readable, bToA.writable, {
-    onListenerError: (error) => reported.push(error),
-  });
+  const { a, b } = pair({ onListenerError: (error) => reported.push(error) });
   try {
     const received: unknown[] = [];
     const done = new Promise<void>((resolve) => {

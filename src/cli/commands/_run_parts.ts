@@ -90,7 +90,7 @@ export async function runParts(plan: RunPlan): Promise<number> {
 
   let writeEvent: ((line: string) => void) | undefined;
   let eventsFile: Deno.FsFile | undefined;
-  if (options.events !== undefined && !options.dryRun) {
+  if (options.events !== undefined && executor !== undefined) {
     const eventsPath = options.events.startsWith("/")
       ? options.events
       : `${cwd}/${options.events}`;
@@ -163,13 +163,11 @@ export async function runParts(plan: RunPlan): Promise<number> {
       onOutput: (chunk) => reporter.output(chunk),
       onSecret: (value) => reporter.secret(value),
       warn: (message) => reporter.warn(message),
-      ...(options.isolation !== undefined
-        ? { isolation: options.isolation }
-        : {}),
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       ...(context.signal !== undefined ? { signal: context.signal } : {}),
     };
-    // One executor for every section, so build, push and pull share warm sandbox hosts.
+    // The one executor of the command serves every section, so build, push and pull share
+    // warm sandbox hosts.
     let outputs = upstreamOutputs;
     for (const part of parts) {
       try {
