@@ -195,12 +195,16 @@ function createState(
   };
 }
 
-function callOptions(plan: Plan, state: RunState): CallOptions {
-  const { options } = state;
+// What every call of a plan is given, whatever the run's state.
+function planCallOptions(
+  plan: Plan,
+  importMap: Record<string, string>,
+  options: RunOptions,
+): CallOptions {
   const policy = options.policy ?? {};
-  const call: CallOptions = {
+  return {
     permissions: plan.grant,
-    importMap: state.importMap,
+    importMap,
     env: policy.env ?? {},
     policy: {
       allow: policy.allow ?? {},
@@ -208,6 +212,11 @@ function callOptions(plan: Plan, state: RunState): CallOptions {
       ...(policy.memoryMb === undefined ? {} : { memoryMb: policy.memoryMb }),
     },
   };
+}
+
+function callOptions(plan: Plan, state: RunState): CallOptions {
+  const { options } = state;
+  const call = planCallOptions(plan, state.importMap, options);
   const timeout = plan.parsed.timeout ?? options.timeout;
   if (timeout !== undefined) call.timeoutMs = timeout * 1000;
   if (options.signal !== undefined) call.signal = options.signal;
@@ -408,13 +417,7 @@ function planSteps(
       wrap(referenceOf(step, index), index, error);
     }
   });
-  const mapOptions = {
-    ...(options.importMap === undefined
-      ? {}
-      : { importMap: options.importMap }),
-    ...(options.cdn === undefined ? {} : { cdn: options.cdn }),
-    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
-  };
+  const mapOptions = importMapOptions(options);
   let importMap: Record<string, string>;
   try {
     importMap = buildImportMap(parsed, mapOptions);
@@ -440,6 +443,51 @@ function planSteps(
     }
   });
   return { plans, importMap };
+}
+
+function importMapOptions(options: RunOptions) {
+  return {
+    ...(options.importMap === undefined
+      ? {}
+      : { importMap: options.importMap }),
+    ...(options.cdn === undefined ? {} : { cdn: options.cdn }),
+    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
+  };
+}
+
+/**
+ * The first step's target and call options, planned exactly as {@linkcode runSteps} plans them
+ * (the same import map and grant), so that an executor can be told ahead of the run what it will
+ * need (`Executor.prepare`). Internal: for the CLI, not re-exported.
+ *
+ * @param steps The steps the run starts with.
+ * @param options The run's options.
+ * @returns The call, or `undefined` when there is no step.
+ * @throws {StepExecutionError} for what `runSteps` would refuse.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { planFirstCall } from "./run_steps.ts";
+ * const first = planFirstCall([{ "./s.ts#f": { a: 1 } }], {
+ *   baseUrl: new URL("file:///project/"),
+ * });
+ * assert.equal(first?.target.specifier, "file:///project/s.ts");
+ * assert.deepEqual(first?.call.permissions, {});
+ * assert.equal(planFirstCall([], {}), undefined);
+ * ```
+ */
+export function planFirstCall(
+  steps: readonly Step[],
+  options: RunOptions,
+): { target: StepTarget; call: CallOptions } | undefined {
+  const { plans, importMap } = planSteps(steps, options);
+  const first = plans[0];
+  if (first === undefined) return undefined;
+  return {
+    target: first.target,
+    call: planCallOptions(first, importMap, options),
+  };
 }
 
 /**
@@ -579,13 +627,7 @@ export async function runStep(
   if (parsed === undefined) return undefined;
   options.signal?.throwIfAborted();
   const upstream = copyUpstream(options.upstreamOutputs);
-  const importMap = buildImportMap([parsed], {
-    ...(options.importMap === undefined
-      ? {}
-      : { importMap: options.importMap }),
-    ...(options.cdn === undefined ? {} : { cdn: options.cdn }),
-    ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl }),
-  });
+  const importMap = buildImportMap([parsed], importMapOptions(options));
   const plan = planStep(parsed, importMap, options);
   const { executor, owned } = await openExecutor(options);
   try {

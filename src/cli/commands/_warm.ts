@@ -6,14 +6,8 @@
  * @module
  */
 
-import { buildImportMap } from "../../core/import_map.ts";
-import { type ParsedStep, parseStep } from "../../core/parse_step.ts";
-import { computeGrant } from "../../core/permissions.ts";
-import {
-  findBuiltinTarget,
-  resolveStepReference,
-} from "../../core/step_reference.ts";
-import type { CallOptions, Executor } from "../../sandbox/executor.ts";
+import { planFirstCall } from "../../core/run_steps.ts";
+import type { Executor } from "../../sandbox/executor.ts";
 import type { RunOptions, Step } from "../../types.ts";
 
 /**
@@ -24,9 +18,9 @@ import type { RunOptions, Step } from "../../types.ts";
  * @param executor The executor the run will use.
  * @param steps The steps the run starts with.
  * @param options The run's options (import map, base URL, CDN, policy).
- * @returns Whether a hint was given, once it is under way (the sandbox host started, or a
- *   host started ahead of time told the step): the run's next long stretch of module loading
- *   would otherwise hold the hint's messages back.
+ * @returns Resolves once the hint is under way (the sandbox host started, or a host started
+ *   ahead of time told the step): the run's next long stretch of module loading would otherwise
+ *   hold the hint's messages back.
  *
  * @example A hint to an executor that records it
  * ```ts
@@ -40,61 +34,27 @@ import type { RunOptions, Step } from "../../types.ts";
  *   close: () => Promise.resolve(),
  *   [Symbol.asyncDispose]: () => Promise.resolve(),
  * };
- * const given = await warmFirstStep(executor, [{ "./s.ts#f": { a: 1 } }], {
+ * await warmFirstStep(executor, [{ "./s.ts#f": { a: 1 } }], {
  *   baseUrl: new URL("file:///project/"),
  * });
- * assert.equal(given, true);
+ * await warmFirstStep(executor, [], {});
  * assert.deepEqual(hints, ["file:///project/s.ts"]);
- * assert.equal(await warmFirstStep(executor, [], {}), false);
  * ```
  */
 export async function warmFirstStep(
   executor: Executor,
   steps: readonly Step[],
   options: Pick<RunOptions, "importMap" | "baseUrl" | "cdn" | "policy">,
-): Promise<boolean> {
-  if (executor.prepare === undefined) return false;
+): Promise<void> {
+  if (executor.prepare === undefined) return;
   let underWay: void | Promise<void>;
   try {
-    const parsed: ParsedStep[] = [];
-    steps.forEach((step, index) => {
-      const one = parseStep(step, index);
-      if (one !== undefined) parsed.push(one);
-    });
-    const first = parsed[0];
-    if (first === undefined) return false;
-    const importMap = buildImportMap(parsed, {
-      ...(options.importMap !== undefined
-        ? { importMap: options.importMap }
-        : {}),
-      ...(options.cdn !== undefined ? { cdn: options.cdn } : {}),
-      ...(options.baseUrl !== undefined ? { baseUrl: options.baseUrl } : {}),
-    });
-    const target = resolveStepReference(first.reference, {
-      importMap,
-      baseUrl: options.baseUrl,
-    });
-    const builtin = target.builtin ? findBuiltinTarget(target) : undefined;
-    const policy = options.policy ?? {};
-    const grant = computeGrant(first, {
-      builtin,
-      ceiling: policy.allow ?? {},
-    });
-    const callOptions: CallOptions = {
-      permissions: grant,
-      importMap,
-      env: policy.env ?? {},
-      policy: {
-        allow: policy.allow ?? {},
-        env: policy.env ?? {},
-        ...(policy.memoryMb === undefined ? {} : { memoryMb: policy.memoryMb }),
-      },
-    };
-    underWay = executor.prepare(target, callOptions);
+    const first = planFirstCall(steps, options);
+    if (first === undefined) return;
+    underWay = executor.prepare(first.target, first.call);
   } catch {
     // The run plans the same steps and reports what is wrong, with the step's position.
-    return false;
+    return;
   }
   await underWay;
-  return true;
 }
