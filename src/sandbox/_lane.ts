@@ -223,8 +223,8 @@ export class Lane {
               answer(id, { ok: false, error: signal.error });
             } else {
               assembly.add(signal.text);
-              const value = assembly.value;
               if (signal.last) {
+                const value = assembly.value;
                 answer(id, { ok: true, value: { kind: "clone", value } });
               }
             }

@@ -2,7 +2,7 @@
  * The parent side of the sandbox: starts sandbox host processes (`host_entry.ts`), pools them by
  * (import map, policy, environment, import grant), talks to them over a private Unix socket
  * (comlink for control: prepare, cancel, lanes, stats, live output; one plain frame out and one
- * back per step call, see host_main.ts `CALL_CHANNEL`), recycles them after a bounded number of
+ * back per step call, see protocol.ts `CALL_CHANNEL`), recycles them after a bounded number of
  * workers, and replaces a host that dies, failing its pending calls at once. In `pool`
  * isolation it keeps, per host, a pool of lanes: sockets straight to warm Workers
  * (`_lane.ts`).
@@ -22,7 +22,6 @@ import type {
   StepTarget,
 } from "./executor.ts";
 import type {
-  CallAnswer,
   HostApi,
   HostConfig,
   HostStats,
@@ -38,9 +37,12 @@ import {
 import { headOf, type Split, splitOf } from "./_pieces.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
 import {
+  CALL_CHANNEL,
+  type CallAnswer,
   decodePayload,
   deserializeError,
   encodePayload,
+  PRELOAD_CHANNEL,
   runRequestOf,
   type StepCall,
   type StepOutcome,
@@ -124,11 +126,6 @@ function deadline(ms: number): { expired: Promise<unknown>; cancel(): void } {
 
 // Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
 const BACKSTOP_MS = 2000;
-// host_main.ts's CALL_CHANNEL and PRELOAD_CHANNEL, repeated so that this file does not load
-// the host's module.
-const CALL_CHANNEL = 2;
-const PRELOAD_CHANNEL = 3;
-
 interface Pending {
   target: StepTarget;
   onOutput: ((chunk: OutputChunk) => void) | undefined;
@@ -210,7 +207,7 @@ class Host {
     this.#endpoint = init.endpoint;
     this.#dir = init.dir;
     this.api = comlink.wrap<HostApi>(this.#endpoint.channel(0));
-    // The lean call path: one frame out, one frame back (see host_main.ts CALL_CHANNEL).
+    // The lean call path: one frame out, one frame back (see CALL_CHANNEL).
     this.#calls = this.#endpoint.channel(CALL_CHANNEL);
     this.#calls.addEventListener("message", (event) => {
       const answer = (event as MessageEvent).data as CallAnswer;

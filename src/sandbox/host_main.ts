@@ -19,6 +19,9 @@ import type { Permissions } from "../types.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { type LaneGrant, laneRevocations } from "./policy.ts";
 import {
+  CALL_CHANNEL,
+  type CallAnswer,
+  PRELOAD_CHANNEL,
   runRequestOf,
   type SerializedError,
   serializeError,
@@ -46,26 +49,6 @@ export interface WorkerTarget {
   reference: string;
   specifier: string;
   permissions: Permissions;
-}
-
-/**
- * The channel of the lean call path: the parent sends a {@linkcode StepCall}, the host answers
- * with a {@linkcode CallAnswer}. comlink (channels 0 and 1) carries everything else; a call
- * through comlink paid a UUID, a per-call listener and proxy bookkeeping on both sides, several
- * times the cost of the message itself.
- */
-export const CALL_CHANNEL = 2;
-
-/**
- * The channel on which a host started ahead of time, before its run knew its first step, is
- * told the workers to start at once: a `HostConfig["preload"]` list.
- */
-export const PRELOAD_CHANNEL = 3;
-
-/** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
-export interface CallAnswer {
-  id: number;
-  outcome: StepOutcome;
 }
 
 /** Where a lane Worker connects, and what proves the connection is its own. */

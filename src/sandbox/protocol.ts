@@ -11,7 +11,7 @@
 
 import * as stepboxErrors from "../errors.ts";
 import type { Permissions } from "../types.ts";
-import type { Payload, SerializedError } from "./_wire.ts";
+import type { Payload, SerializedError, StepOutcome } from "./_wire.ts";
 import type { RunRequest } from "./worker_entry.ts";
 
 export {
@@ -45,6 +45,26 @@ export interface StepCall {
   timeoutMs?: number;
   /** For built-in steps: the run's working directory and command environment. */
   context?: { workingDirectory: string; env: Record<string, string> };
+}
+
+/**
+ * The channel of the lean call path: the parent sends a {@linkcode StepCall}, the host answers
+ * with a {@linkcode CallAnswer}. comlink (channels 0 and 1) carries everything else; a call
+ * through comlink paid a UUID, a per-call listener and proxy bookkeeping on both sides, several
+ * times the cost of the message itself.
+ */
+export const CALL_CHANNEL = 2;
+
+/**
+ * The channel on which a host started ahead of time, before its run knew its first step, is
+ * told the workers to start at once: a `HostConfig["preload"]` list.
+ */
+export const PRELOAD_CHANNEL = 3;
+
+/** The host's answer to a call on {@linkcode CALL_CHANNEL}. */
+export interface CallAnswer {
+  id: number;
+  outcome: StepOutcome;
 }
 
 /**
