@@ -151,4 +151,10 @@ export interface StepContext {
   env: Record<string, string>;
   /** Streams live output to the run's progress output. */
   write(stream: "stdout" | "stderr", text: string): void;
+  /**
+   * Told of each command a built-in starts: its pid, which leads a process group of its own, so
+   * that a step stopped by a timeout or an abort has the command and whatever it started ended
+   * too. Returns what to call once the command has exited.
+   */
+  commandStarted?(pid: number): () => void;
 }

@@ -126,6 +126,8 @@ function deadline(ms: number): { expired: Promise<unknown>; cancel(): void } {
 
 // Extra time the parent allows beyond a step's timeout before it kills an unresponsive host.
 const BACKSTOP_MS = 2000;
+// How long a closing host may take to end its Workers and their commands before it is killed.
+const STOP_GRACE_MS = 2000;
 interface Pending {
   target: StepTarget;
   onOutput: ((chunk: OutputChunk) => void) | undefined;
@@ -521,10 +523,22 @@ class Host {
     });
   }
 
-  /** Stops the host process and frees everything it holds. */
+  /** Stops the host process at once and frees everything it holds. */
   kill(): void {
+    this.#signal("SIGKILL");
+  }
+
+  /**
+   * Asks the host to end: it ends its Workers and the commands their built-ins started (which
+   * a killed host would leave running), then itself.
+   */
+  stop(): void {
+    this.#signal("SIGTERM");
+  }
+
+  #signal(signal: Deno.Signal): void {
     try {
-      this.#child.kill("SIGKILL");
+      this.#child.kill(signal);
     } catch {
       // Already exited.
     }
@@ -539,12 +553,13 @@ class Host {
     } catch {
       // Already released.
     }
-    // Nothing in a host needs a graceful end (its workers hold no state worth keeping), so it is
-    // killed at once rather than asked to exit and waited for: closing costs no round trip.
-    this.kill();
+    // A signal, not a message: closing costs no round trip, and a host that is still starting
+    // ends as well. One that does not end in time is killed.
+    this.stop();
+    const stopping = setTimeout(() => this.kill(), STOP_GRACE_MS);
     await Promise.all([
       this.#endpoint.close(),
-      this.#child.status,
+      this.#child.status.finally(() => clearTimeout(stopping)),
       Promise.all(this.#pumps),
     ]);
     await this.died;
@@ -1260,9 +1275,9 @@ export function createSandboxExecutor(
     },
     async close() {
       closed = true;
-      // Killed before the first await: a process that exits right after calling close() (the
+      // Stopped before the first await: a process that exits right after calling close() (the
       // CLI) leaves no host behind even if it never resumes.
-      for (const host of [...hosts.values(), ...retired]) host.kill();
+      for (const host of [...hosts.values(), ...retired]) host.stop();
       await Promise.allSettled([...starting.values()]);
       const all = [...hosts.values(), ...retired];
       hosts.clear();

@@ -16,6 +16,7 @@
 import type * as Comlink from "npm:comlink@^4.4.2";
 import { PolicyError, SandboxError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
+import { CommandGroups } from "./_command_groups.ts";
 import { type EarlyWorker, startWorker } from "./_start_worker.ts";
 import { type LaneGrant, laneRevocations } from "./policy.ts";
 import {
@@ -112,6 +113,8 @@ interface WorkerHandle {
    * `.then` on a promise that stays pending) kept per call would grow without bound. */
   onDeath(listener: (reason: unknown) => void): () => void;
   readonly isDead: boolean;
+  /** Commands its built-in started that still run; ended when it is killed. */
+  readonly commands: CommandGroups;
   kill(reason: unknown): void;
 }
 
@@ -219,6 +222,7 @@ export async function runHost(
       return deadHandle(target, reason);
     }
     startedWorkers++;
+    const commands = new CommandGroups();
     let isReady = false;
     let isDead = false;
     let markReady!: () => void;
@@ -247,11 +251,13 @@ export async function runHost(
       get isDead() {
         return isDead;
       },
+      commands,
       kill(reason) {
         if (isDead) return;
         isDead = true;
         deathReason = reason;
         worker.terminate();
+        commands.signal("SIGKILL");
         live.delete(handle);
         failReady(reason);
         for (const listener of deathListeners) listener(reason);
@@ -265,6 +271,9 @@ export async function runHost(
         waiting.get(signal.id)?.(signal.outcome);
       } else if (signal?.stepbox === "write") {
         writers.get(signal.id)?.(signal.stream, signal.text);
+      } else if (signal?.stepbox === "command") {
+        if (signal.running) commands.add(signal.pid);
+        else commands.delete(signal.pid);
       } else if (signal?.stepbox === "ready") {
         isReady = true;
         markReady();
@@ -326,6 +335,7 @@ export async function runHost(
         return () => {};
       },
       isDead: true,
+      commands: new CommandGroups(),
       kill() {},
     };
   }
@@ -512,6 +522,7 @@ export async function runHost(
     },
   };
 
+  endCommandsOnSignals(live);
   for (const target of config.preload ?? []) prepareNow(target);
   const comlink = await comlinkLoading;
   const conn = await connecting;
@@ -558,6 +569,23 @@ export async function runHost(
     conn.close();
   } catch {
     // Already closed by the parent.
+  }
+}
+
+// The commands of built-ins lead process groups of their own, which a Ctrl-C in a terminal does
+// not reach: this host, in the parent's group, passes SIGINT on and leaves the rest to the
+// parent. The parent's close() sends SIGTERM: the commands end, then the host and its Workers.
+function endCommandsOnSignals(live: ReadonlySet<WorkerHandle>): void {
+  try {
+    Deno.addSignalListener("SIGINT", () => {
+      for (const handle of live) handle.commands.signal("SIGINT");
+    });
+    Deno.addSignalListener("SIGTERM", () => {
+      for (const handle of live) handle.commands.signal("SIGKILL");
+      Deno.exit(0);
+    });
+  } catch {
+    // No such signals on this platform.
   }
 }
 

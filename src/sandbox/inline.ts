@@ -19,6 +19,7 @@ import type {
   ExecutorInfo,
   StepTarget,
 } from "./executor.ts";
+import { CommandGroups } from "./_command_groups.ts";
 import { detectRuntime } from "./select.ts";
 
 function abortReason(signal: AbortSignal): unknown {
@@ -85,8 +86,8 @@ function checkOutput(target: StepTarget, output: unknown): unknown {
  *
  * It enforces no permissions (`info.enforcesPermissions` is false, so the core refuses steps
  * that request any unless `policy.allowUnenforced` is set). A timeout or an abort rejects the
- * call at once, but nothing can stop the step's code: it keeps running in the background, and
- * a synchronous endless loop blocks the whole thread.
+ * call at once and ends the commands a built-in started, but nothing can stop the step's code:
+ * it keeps running in the background, and a synchronous endless loop blocks the whole thread.
  *
  * @returns The executor.
  *
@@ -112,6 +113,8 @@ export function createInlineExecutor(): Executor {
     enforcesPermissions: false,
   });
 
+  // The commands of each call in flight, ended when it stops early or the executor closes.
+  const running = new Set<CommandGroups>();
   // Loaded exports of this executor, so a module is imported and checked once, not per call.
   const loaded = new Map<string, Promise<(...args: unknown[]) => unknown>>();
 
@@ -119,6 +122,7 @@ export function createInlineExecutor(): Executor {
     target: StepTarget,
     inputs: Record<string, unknown>,
     options: CallOptions,
+    commands: CommandGroups,
   ): Promise<unknown> {
     const key = `${target.specifier}#${target.exportName}`;
     let load = loaded.get(key);
@@ -139,6 +143,10 @@ export function createInlineExecutor(): Executor {
         write(stream, text) {
           options.onOutput?.({ stream, text });
         },
+        commandStarted(pid) {
+          commands.add(pid);
+          return () => commands.delete(pid);
+        },
       };
       output = await fn(copy, context);
     } else {
@@ -152,40 +160,50 @@ export function createInlineExecutor(): Executor {
     call(target, inputs, options) {
       const { signal, timeoutMs } = options;
       if (signal?.aborted === true) return Promise.reject(abortReason(signal));
+      const commands = new CommandGroups();
+      running.add(commands);
       return new Promise((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = () => settle(() => reject(abortReason(signal!)));
         function settle(action: () => void) {
           if (timer !== undefined) clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
+          // A step stopped early: the commands it started end now, whatever its code still does.
+          commands.signal("SIGKILL");
+          running.delete(commands);
           action();
         }
         signal?.addEventListener("abort", onAbort, { once: true });
         if (timeoutMs !== undefined) {
           timer = setTimeout(() => {
+            const ended = commands.size > 0
+              ? "its commands were ended, but "
+              : "";
             settle(() =>
               reject(
                 new StepTimeoutError(
                   `Step "${target.reference}" timed out after ${
                     timeoutMs / 1000
-                  } s; the inline executor cannot stop it, so it may still be running: raise its timeout or use isolation "step", which terminates the worker`,
+                  } s; ${ended}the inline executor cannot stop its code, which may still be running: raise its timeout or use isolation "step", which terminates the worker`,
                   { timeoutMs },
                 ),
               )
             );
           }, timeoutMs);
         }
-        invoke(target, inputs, options).then(
+        invoke(target, inputs, options, commands).then(
           (value) => settle(() => resolve(value)),
           (error) => settle(() => reject(error)),
         );
       });
     },
     close() {
+      for (const commands of running) commands.signal("SIGKILL");
+      running.clear();
       return Promise.resolve();
     },
     [Symbol.asyncDispose]() {
-      return Promise.resolve();
+      return this.close();
     },
   };
 }

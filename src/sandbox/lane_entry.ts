@@ -67,6 +67,7 @@ export function serveLane(
       serveStep(stepModule, {
         specifier: options.specifier,
         endpoint: lane as unknown as SignalEndpoint,
+        host: scope,
         pieces: {
           module: pieces,
           written: stream.flushed,

@@ -60,8 +60,19 @@ export type WorkerSignal =
   | { stepbox: "run"; id: number; request: RunRequest }
   | { stepbox: "done"; id: number; outcome: StepOutcome }
   | { stepbox: "write"; id: number; stream: "stdout" | "stderr"; text: string }
+  | CommandSignal
   | LaneSignal
   | PieceSignal;
+
+/**
+ * Sent to the host (never on a lane): a built-in started a command, the leader of its own process
+ * group, or it has exited. The host ends the groups still running when it ends the Worker.
+ */
+export type CommandSignal = {
+  stepbox: "command";
+  pid: number;
+  running: boolean;
+};
 
 /**
  * A piece of a payload sent in pieces on a lane (see `_pieces.ts`): after the `run` or `done`
@@ -92,6 +103,8 @@ export interface ServeStepOptions {
   specifier: string;
   /** Where to receive calls and post answers and signals. @default globalThis */
   endpoint?: SignalEndpoint;
+  /** Where {@linkcode CommandSignal}s go: the host, when `endpoint` is a lane. @default endpoint */
+  host?: { postMessage(message: unknown): void };
   /**
    * Given on a lane: large JSON values come and go in pieces (`_pieces.ts`, which other Workers
    * never load), each sent once the one before is `written`, while the lane `isOpen`.
@@ -188,17 +201,25 @@ export function serveStep(
       });
     }
   };
+  const host = options.host ?? endpoint;
+  const builtin = (id: number): BuiltinChannel => ({
+    write: (stream, text) => post({ stepbox: "write", id, stream, text }),
+    commandStarted(pid) {
+      const running = (running: boolean) =>
+        host.postMessage(
+          { stepbox: "command", pid, running } satisfies WorkerSignal,
+        );
+      running(true);
+      return () => running(false);
+    },
+  });
   const start = (id: number, request: RunRequest) => {
-    const write = request.builtin
-      ? (stream: "stdout" | "stderr", text: string) =>
-        post({ stepbox: "write", id, stream, text })
-      : undefined;
     void runStep(
       stepModule,
       options.specifier,
       request,
       options.pieces?.module.splitOf,
-      write,
+      request.builtin ? builtin(id) : undefined,
     ).then((outcome) => answer(id, outcome));
   };
   // Inputs sent in pieces, by call: the call starts once the last piece is in.
@@ -283,12 +304,15 @@ export function guardSelfExit(
   }
 }
 
+/** What a built-in's context sends through its Worker: live output and its commands. */
+type BuiltinChannel = Required<Pick<StepContext, "write" | "commandStarted">>;
+
 async function runStep(
   stepModule: Record<string, unknown>,
   specifier: string,
   request: RunRequest,
   split: typeof Pieces.splitOf | undefined,
-  write?: (stream: "stdout" | "stderr", text: string) => void,
+  channel?: BuiltinChannel,
 ): Promise<StepOutcome | Split> {
   const fn = stepModule[request.exportName];
   if (typeof fn !== "function") {
@@ -308,11 +332,16 @@ async function runStep(
         workingDirectory: request.context?.workingDirectory ?? "",
         env: request.context?.env ?? {},
         write(stream, text) {
-          if (write !== undefined) {
-            writes.push(Promise.resolve(write(stream, text)).catch(() => {}));
+          if (channel !== undefined) {
+            writes.push(
+              Promise.resolve(channel.write(stream, text)).catch(() => {}),
+            );
           }
         },
       };
+      if (channel !== undefined) {
+        context.commandStarted = channel.commandStarted;
+      }
       try {
         value = await fn(inputs, context);
       } finally {

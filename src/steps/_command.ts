@@ -126,6 +126,8 @@ export async function runCommand(
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      // Its own process group, which the run can end as a whole if the step is stopped.
+      detached: true,
     }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
@@ -145,12 +147,17 @@ export async function runCommand(
   const live = (stream: "stdout" | "stderr") => (text: string) => {
     if (options.stream) writeOutput(options.context, stream, mask(text));
   };
-  const [stdout, stderr, status] = await Promise.all([
-    collect(child.stdout, live("stdout")),
-    collect(child.stderr, live("stderr")),
-    child.status,
-  ]);
-  return { code: status.code, stdout, stderr };
+  const exited = options.context.commandStarted?.(child.pid);
+  try {
+    const [stdout, stderr, status] = await Promise.all([
+      collect(child.stdout, live("stdout")),
+      collect(child.stderr, live("stderr")),
+      child.status,
+    ]);
+    return { code: status.code, stdout, stderr };
+  } finally {
+    exited?.();
+  }
 }
 
 /**

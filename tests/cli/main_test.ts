@@ -1,5 +1,6 @@
 // End-to-end: the real CLI in its own process, with the real sandbox.
 import assert from "node:assert/strict";
+import { assertProcessGone, waitForPid } from "../_processes.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("src/cli/main.ts", ROOT).pathname;
@@ -19,7 +20,13 @@ interface Sandbox {
   store: string;
   cli(
     args: string[],
-    options?: { cwd?: string; env?: Record<string, string>; stdin?: string },
+    options?: {
+      cwd?: string;
+      env?: Record<string, string>;
+      stdin?: string;
+      /** Once it resolves, Ctrl-C: SIGINT to the CLI's process group, as a terminal sends. */
+      interruptWhen?: Promise<unknown>;
+    },
   ): Promise<Result>;
 }
 
@@ -58,8 +65,11 @@ async function withSandbox(
         stdin: options.stdin !== undefined ? "piped" : "null",
         stdout: "piped",
         stderr: "piped",
+        // A process group of its own, for interruptWhen to signal.
+        detached: options.interruptWhen !== undefined,
       });
       const child = command.spawn();
+      void options.interruptWhen?.then(() => Deno.kill(-child.pid, "SIGINT"));
       if (options.stdin !== undefined) {
         const writer = child.stdin.getWriter();
         await writer.write(new TextEncoder().encode(options.stdin));
@@ -598,6 +608,22 @@ Deno.test("stepbox run --timeout ends a hanging step with exit 1", async () => {
     assert.match(result.stderr, /caused by: StepTimeoutError \[STEP_TIMEOUT\]/);
     assert.ok(result.ms < 20_000, `took ${result.ms} ms`);
     assertNoStack(result);
+  });
+});
+
+Deno.test("stepbox run stops at Ctrl-C and leaves no command of a built-in step running", async () => {
+  await withSandbox(async ({ cli, dir }) => {
+    const pidFile = `${dir}/background.pid`;
+    await Deno.writeTextFile(
+      `${dir}/shell.yaml`,
+      `- prefect.deployments.steps.run_shell_script:\n    script: sh -c "sleep 30 & echo $! > ${pidFile}; wait"\n`,
+    );
+    const pid = waitForPid(pidFile);
+    const result = await cli(["run", "shell.yaml"], { interruptWhen: pid });
+    assert.equal(result.code, 130, result.stderr);
+    assert.ok(result.ms < 20_000, `took ${result.ms} ms`);
+    assertNoStack(result);
+    await assertProcessGone(await pid, "after Ctrl-C");
   });
 });
 

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { assertProcessGone, waitForPid } from "../_processes.ts";
 import type { SandboxExecutor } from "../../src/sandbox/host_client.ts";
 import type {
   CallOptions,
@@ -31,7 +32,8 @@ export type SuiteCase =
   | "timeout"
   | "abort"
   | "dead worker"
-  | "builtin context";
+  | "builtin context"
+  | "stopped commands";
 
 /** Options of {@linkcode runExecutorSuite}. */
 export interface ExecutorSuiteOptions {
@@ -425,6 +427,66 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       ]);
     },
   );
+  test(
+    "stopped commands",
+    "ends the commands of a built-in stopped by a timeout, an abort or close(), and what they started",
+    async (executor) => {
+      const dir = await Deno.makeTempDir({ prefix: "stepbox-commands-" });
+      try {
+        const stopped = async (
+          executor: Executor,
+          how: string,
+          extra: Partial<CallOptions>,
+          stop: (controller: AbortController) => unknown,
+        ) => {
+          const pidFile = `${dir}/${how}.pid`;
+          const controller = new AbortController();
+          // The command starts a process in the background and waits for it.
+          const call = executor.call(
+            BUILTIN_SHELL,
+            { script: `sh -c "sleep 30 & echo $! > ${pidFile}; wait"` },
+            shellOptions({ signal: controller.signal, ...extra }),
+          );
+          call.catch(() => {});
+          const pid = await waitForPid(pidFile);
+          await stop(controller);
+          await assert.rejects(call);
+          await assertProcessGone(pid, `after ${how}`);
+        };
+        await stopped(executor, "timeout", { timeoutMs: 1000 }, () => {});
+        await stopped(
+          executor,
+          "abort",
+          {},
+          (controller) => controller.abort(),
+        );
+        const closing = options.createExecutor();
+        await stopped(closing, "close", {}, () => closing.close());
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    },
+  );
+}
+
+const BUILTIN_SHELL: StepTarget = {
+  reference: "prefect.deployments.steps.run_shell_script",
+  specifier: new URL("../../src/steps/run_shell_script.ts", import.meta.url)
+    .href,
+  exportName: "run_shell_script",
+  builtin: true,
+};
+
+/** What the shell built-in needs: `run` and `read`, and a PATH to find `sh`. */
+function shellOptions(overrides: Partial<CallOptions>): CallOptions {
+  const granted = Object.freeze({ run: true, read: true });
+  return callOptions({
+    permissions: granted,
+    policy: { allow: granted, env: {} },
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    workingDirectory: Deno.cwd(),
+    ...overrides,
+  });
 }
 
 /** The live workers of every host of a sandbox executor: what the suite's `countWorkers` asks. */

@@ -30,7 +30,7 @@ Deno.test("createInlineExecutor() rejects a step that never settles at its timeo
   const target = fixtureTarget("hangs.ts", "hangAsync");
   await assert.rejects(
     executor.call(target, {}, callOptions({ timeoutMs: 50 })),
-    /timed out after 0\.05 s; the inline executor cannot stop it/,
+    /timed out after 0\.05 s; the inline executor cannot stop its code/,
   );
   const controller = new AbortController();
   setTimeout(() => controller.abort(), 20);
