@@ -27,6 +27,13 @@ export type ArchiveFormat = "tar.gz" | "tar" | "zip";
 const decoder = new TextDecoder();
 
 /**
+ * The most bytes an archive may hold, and the most it may unpack to: 1 GiB. Everything is held
+ * in memory, and a zip bomb unpacks a few kilobytes into gigabytes; more is refused with a clear
+ * error before it fills the sandbox's heap.
+ */
+export const MAX_ARCHIVE_BYTES = 1024 ** 3;
+
+/**
  * An archive is malformed or unsafe.
  *
  * @example Usage
@@ -114,13 +121,97 @@ export function detectArchiveFormat(
   return undefined;
 }
 
-async function inflate(
+/**
+ * Reads `stream` into one array, refusing to grow past `limit` bytes.
+ *
+ * @param stream The bytes.
+ * @param limit The most bytes to accept.
+ * @param tooLarge The error when there are more; the stream is cancelled.
+ * @returns The bytes.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readAtMost } from "./_archive.ts";
+ * const stream = () => new Blob(["hello"]).stream();
+ * assert.equal((await readAtMost(stream(), 5, () => new Error("big"))).length, 5);
+ * await assert.rejects(readAtMost(stream(), 4, () => new Error("big")), /big/);
+ * ```
+ */
+export async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = stream.getReader();
+  for (
+    let chunk = await reader.read();
+    !chunk.done;
+    chunk = await reader.read()
+  ) {
+    length += chunk.value.length;
+    if (length > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(chunk.value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return bytes;
+}
+
+// Inflates `bytes`, stopping as soon as the output passes `limit`: a bomb never fills memory.
+function inflate(
   bytes: Uint8Array,
   format: "gzip" | "deflate-raw",
+  limit: number,
+  tooLarge: () => Error,
 ): Promise<Uint8Array> {
   const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new DecompressionStream(format));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  return readAtMost(stream, limit, tooLarge);
+}
+
+function unpacksTooLarge(maxBytes: number): () => UnsafeArchiveError {
+  return () =>
+    new UnsafeArchiveError(
+      `it unpacks to more than ${sizeText(maxBytes)}, the most stepbox unpacks`,
+    );
+}
+
+/**
+ * A byte count as people read it: `1 GiB`, `64 KiB`, `100 bytes`.
+ *
+ * @param bytes The count.
+ * @returns The text.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sizeText } from "./_archive.ts";
+ * assert.equal(sizeText(1024 ** 3), "1 GiB");
+ * assert.equal(sizeText(1536), "1.5 KiB");
+ * assert.equal(sizeText(100), "100 bytes");
+ * ```
+ */
+export function sizeText(bytes: number): string {
+  for (
+    const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], [
+      "KiB",
+      1024,
+    ]] as const
+  ) {
+    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
+  }
+  return `${bytes} bytes`;
 }
 
 function text(bytes: Uint8Array): string {
@@ -282,11 +373,14 @@ export function crc32(bytes: Uint8Array): number {
 }
 
 /**
- * Reads the entries of a zip archive from its central directory (stored and deflated entries).
+ * Reads the entries of a zip archive from its central directory (stored and deflated entries,
+ * zip64 included).
  *
  * @param bytes The archive.
+ * @param maxBytes The most bytes it may unpack to. @default MAX_ARCHIVE_BYTES
  * @returns The entries, with raw (unchecked) paths.
- * @throws {UnsafeArchiveError} when the archive is malformed, encrypted, zip64, or uses another method.
+ * @throws {UnsafeArchiveError} when the archive is malformed, encrypted, uses another method, or
+ * unpacks to more than `maxBytes`.
  *
  * @example Usage
  * ```ts
@@ -297,7 +391,10 @@ export function crc32(bytes: Uint8Array): number {
  * assert.deepEqual(await readZip(empty), []);
  * ```
  */
-export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
+export async function readZip(
+  bytes: Uint8Array,
+  maxBytes = MAX_ARCHIVE_BYTES,
+): Promise<ArchiveEntry[]> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let end = -1;
   for (
@@ -315,12 +412,13 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
       "the zip archive has no end of central directory",
     );
   }
-  const count = view.getUint16(end + 10, true);
+  let count = view.getUint16(end + 10, true);
   let offset = view.getUint32(end + 16, true);
   if (count === 0xffff || offset === 0xffffffff) {
-    throw new UnsafeArchiveError("zip64 archives are not supported");
+    ({ count, offset } = zip64End(view, end));
   }
   const entries: ArchiveEntry[] = [];
+  let unpacked = 0;
   for (let n = 0; n < count; n++) {
     if (
       offset + 46 > bytes.length || view.getUint32(offset, true) !== 0x02014b50
@@ -331,15 +429,19 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
     const flags = view.getUint16(offset + 8, true);
     const method = view.getUint16(offset + 10, true);
     const crc = view.getUint32(offset + 16, true);
-    const compressedSize = view.getUint32(offset + 20, true);
-    const size = view.getUint32(offset + 24, true);
     const nameLength = view.getUint16(offset + 28, true);
     const extraLength = view.getUint16(offset + 30, true);
     const commentLength = view.getUint16(offset + 32, true);
     const external = view.getUint32(offset + 38, true);
-    const local = view.getUint32(offset + 42, true);
     const path = decoder.decode(
       bytes.subarray(offset + 46, offset + 46 + nameLength),
+    );
+    const { size, compressedSize, local } = entrySizes(
+      view,
+      offset,
+      nameLength,
+      extraLength,
+      path,
     );
     offset += 46 + nameLength + extraLength + commentLength;
     if (flags & 1) {
@@ -347,9 +449,10 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
         `entry "${path}" is encrypted, which is not supported`,
       );
     }
-    if (compressedSize === 0xffffffff || size === 0xffffffff) {
-      throw new UnsafeArchiveError("zip64 archives are not supported");
-    }
+    // Checked against the declared sizes before anything is inflated, and each entry's
+    // inflating stops at its declared size: a bomb is refused, never unpacked.
+    unpacked += size;
+    if (unpacked > maxBytes) throw unpacksTooLarge(maxBytes)();
     if (
       local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50
     ) {
@@ -363,8 +466,17 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
     const raw = bytes.subarray(dataStart, dataStart + compressedSize);
     let data: Uint8Array;
     if (method === 0) data = raw;
-    else if (method === 8) data = await inflate(raw, "deflate-raw");
-    else {
+    else if (method === 8) {
+      data = await inflate(
+        raw,
+        "deflate-raw",
+        size,
+        () =>
+          new UnsafeArchiveError(
+            `the zip entry "${path}" is corrupt (larger than its declared size)`,
+          ),
+      );
+    } else {
       throw new UnsafeArchiveError(
         `entry "${path}" uses compression method ${method}; only stored and deflated entries are supported`,
       );
@@ -396,11 +508,82 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
   return entries;
 }
 
+// Where a zip64 archive's central directory is, and how many entries it has (a zip with more
+// than 65,534 entries, or one over 4 GiB).
+function zip64End(
+  view: DataView,
+  end: number,
+): { count: number; offset: number } {
+  const locator = end - 20;
+  if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) {
+    throw new UnsafeArchiveError(
+      "the zip archive's zip64 end of central directory is missing",
+    );
+  }
+  const record = uint64(view, locator + 8);
+  if (
+    record + 56 > view.byteLength || view.getUint32(record, true) !== 0x06064b50
+  ) {
+    throw new UnsafeArchiveError(
+      "the zip archive's zip64 end of central directory is corrupt",
+    );
+  }
+  return {
+    count: uint64(view, record + 32),
+    offset: uint64(view, record + 48),
+  };
+}
+
+// An entry's sizes and local header offset: a field that is 0xffffffff in the central directory
+// is in the entry's zip64 extra field (ID 1), in this order.
+function entrySizes(
+  view: DataView,
+  offset: number,
+  nameLength: number,
+  extraLength: number,
+  path: string,
+): { size: number; compressedSize: number; local: number } {
+  const sizes = {
+    size: view.getUint32(offset + 24, true),
+    compressedSize: view.getUint32(offset + 20, true),
+    local: view.getUint32(offset + 42, true),
+  };
+  const wide = (["size", "compressedSize", "local"] as const).filter((name) =>
+    sizes[name] === 0xffffffff
+  );
+  if (wide.length === 0) return sizes;
+  let extra = offset + 46 + nameLength;
+  const extraEnd = Math.min(extra + extraLength, view.byteLength);
+  while (extra + 4 <= extraEnd) {
+    const id = view.getUint16(extra, true);
+    const length = view.getUint16(extra + 2, true);
+    if (
+      id === 1 && length >= 8 * wide.length && extra + 4 + length <= extraEnd
+    ) {
+      wide.forEach((name, i) => sizes[name] = uint64(view, extra + 4 + 8 * i));
+      return sizes;
+    }
+    extra += 4 + length;
+  }
+  throw new UnsafeArchiveError(
+    `the zip entry "${path}" is corrupt (its zip64 sizes are missing)`,
+  );
+}
+
+// A little-endian 64-bit number; one beyond 2^53 is more than any archive held in memory.
+function uint64(view: DataView, offset: number): number {
+  const value = view.getBigUint64(offset, true);
+  return value > BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number.MAX_SAFE_INTEGER
+    : Number(value);
+}
+
 /**
  * Reads an archive of any supported format.
  *
  * @param bytes The archive.
  * @param format Its format, from {@linkcode detectArchiveFormat}.
+ * @param maxBytes The most bytes it may unpack to. @default MAX_ARCHIVE_BYTES
  * @returns The entries, with raw (unchecked) paths.
  * @throws {UnsafeArchiveError} when it is malformed.
  *
@@ -414,13 +597,15 @@ export async function readZip(bytes: Uint8Array): Promise<ArchiveEntry[]> {
 export async function readArchive(
   bytes: Uint8Array,
   format: ArchiveFormat,
+  maxBytes = MAX_ARCHIVE_BYTES,
 ): Promise<ArchiveEntry[]> {
-  if (format === "zip") return await readZip(bytes);
+  if (format === "zip") return await readZip(bytes, maxBytes);
   if (format === "tar") return readTar(bytes);
   let tar: Uint8Array;
   try {
-    tar = await inflate(bytes, "gzip");
+    tar = await inflate(bytes, "gzip", maxBytes, unpacksTooLarge(maxBytes));
   } catch (error) {
+    if (error instanceof UnsafeArchiveError) throw error;
     throw new UnsafeArchiveError(
       `the gzip data is corrupt: ${(error as Error).message}`,
     );

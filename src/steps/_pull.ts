@@ -13,7 +13,10 @@ import {
   type ArchiveEntry,
   checkEntries,
   detectArchiveFormat,
+  MAX_ARCHIVE_BYTES,
   readArchive,
+  readAtMost,
+  sizeText,
   UnsafeArchiveError,
   writeEntries,
 } from "./_archive.ts";
@@ -210,7 +213,25 @@ async function fetchBytes(
       `cannot download ${options.label}: the server answered ${response.status} ${response.statusText}; check the URL and its access settings`,
     );
   }
-  return new Uint8Array(await response.arrayBuffer());
+  if (Number(response.headers.get("content-length")) > MAX_ARCHIVE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge(options.step, options.label);
+  }
+  if (response.body === null) return new Uint8Array();
+  return await readAtMost(
+    response.body,
+    MAX_ARCHIVE_BYTES,
+    () => tooLarge(options.step, options.label),
+  );
+}
+
+function tooLarge(step: string, label: string): Error {
+  return fail(
+    step,
+    `cannot unpack ${label}: it is larger than ${
+      sizeText(MAX_ARCHIVE_BYTES)
+    }, the most stepbox unpacks; nothing was written`,
+  );
 }
 
 async function walk(
@@ -311,10 +332,13 @@ export async function pullCode(
     try {
       const info = await Deno.stat(source.path);
       archive = !info.isDirectory;
-      bytes = info.isDirectory ? undefined : await Deno.readFile(source.path);
+      bytes = info.isDirectory || info.size > MAX_ARCHIVE_BYTES
+        ? undefined
+        : await Deno.readFile(source.path);
     } catch (error) {
       throw sourceError(step, label, error);
     }
+    if (archive && bytes === undefined) throw tooLarge(step, label);
   }
   try {
     if (bytes !== undefined) {

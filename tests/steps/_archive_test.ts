@@ -7,7 +7,7 @@ import {
   writeEntries,
 } from "../../src/steps/_archive.ts";
 import { PATH, tempDir } from "./_helpers.ts";
-import { listTree, tar, zip } from "./_archives.ts";
+import { gzip, listTree, tar, zip } from "./_archives.ts";
 
 const LONG = `${
   "deep-directory-name/".repeat(6)
@@ -46,6 +46,7 @@ for (
     ["pax tar", ["tar", "--format=pax", "-czf", "../archive", "."]],
     ["plain ustar", ["tar", "--format=ustar", "-cf", "../archive", "."]],
     ["zip", ["zip", "-qr", "../archive.zip", "."]],
+    ["zip64 (zip -fz)", ["zip", "-qr", "-fz", "../archive.zip", "."]],
   ] as const
 ) {
   Deno.test(`readArchive() reads long and non-ASCII names from ${format} made by the system tool`, async () => {
@@ -67,6 +68,53 @@ for (
     );
   });
 }
+
+Deno.test("readArchive() refuses an archive that unpacks beyond its limit, before unpacking it all", async () => {
+  const big = "x".repeat(200 * 1024);
+  await assert.rejects(
+    readArchive(
+      await gzip(tar([{ type: "file", path: "big.txt", content: big }])),
+      "tar.gz",
+      64 * 1024,
+    ),
+    /unpacks to more than 64 KiB, the most stepbox unpacks/,
+  );
+  const two = zip([
+    { type: "file", path: "a.txt", content: "a".repeat(30) },
+    { type: "file", path: "b.txt", content: "b".repeat(30) },
+  ]);
+  assert.equal((await readArchive(two, "zip", 60)).length, 2);
+  await assert.rejects(
+    readArchive(two, "zip", 59),
+    /unpacks to more than 59 bytes/,
+  );
+  // A bomb's entry claims to be small: inflating stops at the size it declared.
+  const liar = zip([
+    {
+      type: "file",
+      path: "bomb.txt",
+      content: big,
+      deflated: { declaredSize: 10 },
+    },
+  ]);
+  await assert.rejects(
+    readArchive(liar, "zip"),
+    /"bomb\.txt" is corrupt \(larger than its declared size\)/,
+  );
+  const honest = zip([
+    {
+      type: "file",
+      path: "big.txt",
+      content: big,
+      deflated: { declaredSize: big.length },
+    },
+  ]);
+  const [entry] = await readArchive(honest, "zip");
+  assert.equal(
+    new TextDecoder().decode((entry as { data: Uint8Array }).data),
+    big,
+  );
+});
 
 Deno.test("readTar() rejects a corrupt header and unsupported entry types", () => {
   const archive = tar([{ type: "file", path: "a.txt", content: "a" }]);

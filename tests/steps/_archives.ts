@@ -9,7 +9,14 @@ const encoder = new TextEncoder();
 
 /** One entry to put into a test archive. */
 export type TestEntry =
-  | { type: "file"; path: string; content: string; mode?: number }
+  | {
+    type: "file";
+    path: string;
+    content: string;
+    mode?: number;
+    /** Zip only: deflated (in stored deflate blocks) and declared this size, true or not. */
+    deflated?: { declaredSize: number };
+  }
   | { type: "directory"; path: string }
   | { type: "symlink"; path: string; target: string }
   | { type: "hardlink"; path: string; target: string };
@@ -108,7 +115,7 @@ export function zip(entries: readonly TestEntry[]): Uint8Array {
         ? `${entry.path.replace(/\/$/, "")}/`
         : entry.path,
     );
-    const data = entry.type === "file"
+    let data: Uint8Array = entry.type === "file"
       ? encoder.encode(entry.content)
       : entry.type === "symlink" || entry.type === "hardlink"
       ? encoder.encode(entry.target)
@@ -119,13 +126,18 @@ export function zip(entries: readonly TestEntry[]): Uint8Array {
       ? 0o040755
       : 0o100000 | (entry.type === "file" ? entry.mode ?? 0o644 : 0o644);
     const checksum = crc(data);
+    const deflated = entry.type === "file" ? entry.deflated : undefined;
+    const size = deflated?.declaredSize ?? data.length;
+    if (deflated !== undefined) data = deflateStored(data);
+    const method = deflated === undefined ? 0 : 8;
     const local = new Uint8Array(30 + name.length);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, 0x04034b50, true);
     lv.setUint16(4, 20, true);
+    lv.setUint16(8, method, true);
     lv.setUint32(14, checksum, true);
     lv.setUint32(18, data.length, true);
-    lv.setUint32(22, data.length, true);
+    lv.setUint32(22, size, true);
     lv.setUint16(26, name.length, true);
     local.set(name, 30);
     const central = new Uint8Array(46 + name.length);
@@ -133,9 +145,10 @@ export function zip(entries: readonly TestEntry[]): Uint8Array {
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(4, (3 << 8) | 20, true);
     cv.setUint16(6, 20, true);
+    cv.setUint16(10, method, true);
     cv.setUint32(16, checksum, true);
     cv.setUint32(20, data.length, true);
-    cv.setUint32(24, data.length, true);
+    cv.setUint32(24, size, true);
     cv.setUint16(28, name.length, true);
     cv.setUint32(38, (mode << 16) >>> 0, true);
     cv.setUint32(42, offset, true);
@@ -153,6 +166,21 @@ export function zip(entries: readonly TestEntry[]): Uint8Array {
   ev.setUint32(12, directory.length, true);
   ev.setUint32(16, offset, true);
   return concat([...locals, directory, end]);
+}
+
+// `data` as a raw deflate stream of stored blocks (no compression, at most 65,535 bytes each).
+function deflateStored(data: Uint8Array): Uint8Array {
+  const blocks: Uint8Array[] = [];
+  for (let start = 0; start === 0 || start < data.length; start += 0xffff) {
+    const part = data.subarray(start, start + 0xffff);
+    const block = new Uint8Array(5 + part.length);
+    block[0] = start + 0xffff >= data.length ? 1 : 0;
+    new DataView(block.buffer).setUint16(1, part.length, true);
+    new DataView(block.buffer).setUint16(3, ~part.length & 0xffff, true);
+    block.set(part, 5);
+    blocks.push(block);
+  }
+  return concat(blocks);
 }
 
 /** A served set of files on 127.0.0.1 with a random port; records request headers. */

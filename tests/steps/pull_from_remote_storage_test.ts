@@ -317,6 +317,37 @@ Deno.test("pull_from_remote_storage() reports missing, broken and unsupported so
   assert.deepEqual(await listTree(dir.path), []);
 });
 
+Deno.test("pull_from_remote_storage() refuses a download said to be over 1 GiB without reading it", async () => {
+  await using dir = await tempDir();
+  // A raw HTTP server: it announces 2 GiB, sends a few bytes, and waits for the client to go.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const served = (async () => {
+    const conn = await listener.accept();
+    await conn.read(new Uint8Array(4096));
+    await conn.write(
+      new TextEncoder().encode(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2147483648\r\n\r\nPK\x03\x04",
+      ),
+    );
+    await conn.read(new Uint8Array(4096)).catch(() => null);
+    conn.close();
+  })();
+  const { port } = listener.addr as Deno.NetAddr;
+  await assert.rejects(
+    pull_from_remote_storage(
+      { url: `http://127.0.0.1:${port}/huge.zip`, directory: "code" },
+      createContext(dir.path),
+    ),
+    {
+      message:
+        `Cannot run pull_from_remote_storage: cannot unpack "http://127.0.0.1:${port}/huge.zip": it is larger than 1 GiB, the most stepbox unpacks; nothing was written`,
+    },
+  );
+  await served;
+  listener.close();
+  assert.deepEqual(await listTree(dir.path), []);
+});
+
 Deno.test("pull_from_remote_storage() validates its inputs and target", async () => {
   await using dir = await tempDir();
   const context = createContext(dir.path);
