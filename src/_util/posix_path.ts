@@ -24,3 +24,20 @@ export function normalizePosixPath(path: string): string {
   }
   return `/${parts.join("/")}`;
 }
+
+/**
+ * Whether `path` is `root` itself or inside it (both absolute, normalised).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isWithinPosixPath } from "./posix_path.ts";
+ * assert.equal(isWithinPosixPath("/data", "/data/a.csv"), true);
+ * assert.equal(isWithinPosixPath("/data", "/database"), false);
+ * assert.equal(isWithinPosixPath("/", "/etc"), true);
+ * ```
+ */
+export function isWithinPosixPath(root: string, path: string): boolean {
+  return path === root ||
+    path.startsWith(root.endsWith("/") ? root : `${root}/`);
+}

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { stableJson } from "../_util/stable_json.ts";
 import type { HostConfig } from "./host_main.ts";
 
 /**
@@ -173,16 +174,12 @@ export function sameHostCommand(
 
 function comparable(command: HostCommand): string {
   const { preload: _preload, ...config } = command.config;
-  return JSON.stringify([
+  return stableJson([
     command.denoPath,
     command.importMap,
     command.flags,
     command.memoryMb,
-    sorted(config),
-    sorted(command.env),
+    config,
+    command.env,
   ]);
-}
-
-function sorted(record: object): [string, unknown][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1));
 }

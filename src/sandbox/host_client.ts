@@ -13,6 +13,8 @@
 // Types only: comlink itself is loaded while the first host starts (see startHost), from its ES
 // module build as a plain file, off the path of a CLI run before its sandbox can start.
 import type * as Comlink from "npm:comlink@^4.4.2";
+import { isWithinPosixPath } from "../_util/posix_path.ts";
+import { stableJson } from "../_util/stable_json.ts";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { OutputChunk } from "../types.ts";
 import type {
@@ -633,18 +635,6 @@ async function comlinkFileUrl(): Promise<string> {
   );
 }
 
-function stable(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_key, item) =>
-      item !== null && typeof item === "object" && !Array.isArray(item)
-        ? Object.fromEntries(
-          Object.entries(item).sort(([a], [b]) => (a < b ? -1 : 1)),
-        )
-        : item,
-  );
-}
-
 function isRemote(specifier: string): boolean {
   return /^(https?:|npm:)/i.test(specifier);
 }
@@ -663,11 +653,7 @@ function dirOf(fileUrl: string): string | undefined {
 
 function covers(roots: Iterable<string>, path: string): boolean {
   for (const root of roots) {
-    if (
-      path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`)
-    ) {
-      return true;
-    }
+    if (isWithinPosixPath(root, path)) return true;
   }
   return false;
 }
@@ -785,7 +771,7 @@ export function createSandboxExecutor(
       const plain = JSON.stringify(value);
       text = canonicalByText.get(plain);
       if (text === undefined) {
-        text = stable(value);
+        text = stableJson(value);
         if (canonicalByText.size >= 256) canonicalByText.clear();
         canonicalByText.set(plain, text);
       }
@@ -803,7 +789,7 @@ export function createSandboxExecutor(
     }\n${
       // Deno does not honour a Worker's `import` permission (denoland/deno#29503), so a step's
       // import grant is enforced by its host's --allow-import: hosts differ by it.
-      typeof grant === "boolean" ? grant : stable(grant)}`;
+      typeof grant === "boolean" ? grant : stableJson(grant)}`;
   }
 
   interface SpecifierNeeds {

@@ -129,34 +129,31 @@ function workerKey(target: WorkerTarget): string {
 export interface HostStart {
   /** Workers already started for `config.preload`, adopted by the first spawn of their
    * target. */
-  early?: readonly EarlyWorker[];
-  /** The connection to the parent, if the entry module already opened it. */
-  connecting?: Promise<Deno.Conn>;
+  early: readonly EarlyWorker[];
+  /** The connection to the parent, being opened. */
+  connecting: Promise<Deno.Conn>;
 }
 
 /**
- * Connects to the parent (unless `start.connecting` already does), serves calls until the
- * connection closes, then ends every worker.
+ * Serves calls on the parent's connection until it closes, then ends every worker.
  *
  * @param config What the parent passed (see `host_entry.ts`).
  * @param start Work already begun by the entry module.
  *
  * @example
  * ```ts ignore
- * await runHost(JSON.parse(Deno.args[0]));
+ * const config = JSON.parse(Deno.args[0]);
+ * const connecting = Deno.connect({ transport: "unix", path: config.socket });
+ * await runHost(config, { early: [], connecting });
  * ```
  */
 export async function runHost(
   config: HostConfig,
-  start: HostStart = {},
+  { early, connecting }: HostStart,
 ): Promise<void> {
   // Loading comlink, connecting and starting the preloaded workers overlap.
   const comlinkLoading: Promise<typeof Comlink> = import(config.comlinkUrl);
-  const connecting = start.connecting ??
-    Deno.connect({ transport: "unix", path: config.socket });
   comlinkLoading.catch(() => {});
-  connecting.catch(() => {});
-  const early = start.early ?? [];
   // Set once connected; built-in output is the only use before that could matter, and no call
   // arrives before the connection exists.
   const parent: { api?: Comlink.Remote<ParentApi> } = {};
@@ -202,11 +199,17 @@ export async function runHost(
     early.map((worker) => [workerKey(worker.target), worker]),
   );
 
-  function spawn(target: WorkerTarget, lane?: LaneGrant): WorkerHandle {
+  function takeEarly(target: WorkerTarget): EarlyWorker | undefined {
+    if (earlyByKey.size === 0) return undefined;
     const key = workerKey(target);
+    const started = earlyByKey.get(key);
+    earlyByKey.delete(key);
+    return started;
+  }
+
+  function spawn(target: WorkerTarget, lane?: LaneGrant): WorkerHandle {
     // A preloaded worker serves calls relayed by this host, never a lane.
-    const started = lane === undefined ? earlyByKey.get(key) : undefined;
-    if (started !== undefined) earlyByKey.delete(key);
+    const started = lane === undefined ? takeEarly(target) : undefined;
     let worker: Worker;
     try {
       const begun = started?.started;
@@ -345,8 +348,7 @@ export async function runHost(
   // Set by closeLane: an end the parent asked for is not reported back to it.
   const closing = new WeakSet<WorkerHandle>();
 
-  function takePrepared(target: WorkerTarget): WorkerHandle | undefined {
-    const key = workerKey(target);
+  function takePrepared(key: string): WorkerHandle | undefined {
     const entry = prepared.get(key);
     if (entry === undefined) return undefined;
     prepared.delete(key);
@@ -419,8 +421,7 @@ export async function runHost(
   // Targets whose spare (prepared) worker is started after the current call answers.
   const spareAfter = new Set<WorkerTarget>();
   const called = new Set<string>();
-  function calledBefore(target: WorkerTarget): boolean {
-    const key = workerKey(target);
+  function calledBefore(key: string): boolean {
     if (called.has(key)) return true;
     if (called.size >= 1024) called.clear();
     called.add(key);
@@ -443,7 +444,8 @@ export async function runHost(
         specifier: call.specifier,
         permissions: call.permissions,
       };
-      const handle = takePrepared(target) ?? spawn(target);
+      const key = workerKey(target);
+      const handle = takePrepared(key) ?? spawn(target);
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (call.timeoutMs !== undefined) {
         const timeoutMs = call.timeoutMs;
@@ -459,7 +461,7 @@ export async function runHost(
         // worker already loading. Spawned once this answer is out (new Worker() blocks this
         // thread for milliseconds), only after a success (a failed load would fail again),
         // and only for a step called before: a one-off step (a CLI run) wastes no worker.
-        if (outcome.ok && calledBefore(target)) spareAfter.add(target);
+        if (outcome.ok && calledBefore(key)) spareAfter.add(target);
         return outcome;
       } finally {
         if (timer !== undefined) clearTimeout(timer);

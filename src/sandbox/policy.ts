@@ -6,7 +6,7 @@
  * @module
  */
 
-import { normalizePosixPath } from "../_util/posix_path.ts";
+import { isWithinPosixPath, normalizePosixPath } from "../_util/posix_path.ts";
 import { PolicyError } from "../errors.ts";
 import {
   PERMISSION_NAMES,
@@ -303,7 +303,7 @@ function pathCovers(
   const root = normalizePosixPath(
     granted.startsWith("/") ? granted : `${cwd}/${granted}`,
   );
-  return root === "/" || path === root || path.startsWith(`${root}/`);
+  return isWithinPosixPath(root, path);
 }
 
 function normalize(
