@@ -231,6 +231,20 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
       assert.equal(error.cause.status, 507);
       assert.ok(error.cause.cause instanceof RangeError);
       assert.equal(error.cause.cause.message, "disk quota exceeded");
+      // A rejection after an await is the same as a throw.
+      await assert.rejects(
+        executor.call(
+          fixtureTarget("throws_typed.ts", "rejectsAsync"),
+          {},
+          callOptions(),
+        ),
+        (error: Error) => {
+          assert.equal(error.name, "Error");
+          assert.equal(error.message, "async failure");
+          assert.match(error.stack ?? "", /throws_typed\.ts/);
+          return true;
+        },
+      );
     },
   );
 

@@ -25,18 +25,7 @@ export function createContext(
   };
 }
 
-/** A temporary directory removed when disposed. */
-export async function tempDir(): Promise<AsyncDisposable & { path: string }> {
-  const path = await Deno.realPath(
-    await Deno.makeTempDir({ prefix: "stepbox_steps_" }),
-  );
-  return {
-    path,
-    async [Symbol.asyncDispose]() {
-      await Deno.remove(path, { recursive: true }).catch(() => {});
-    },
-  };
-}
+export { tempDir } from "../_temp_dir.ts";
 
 /** Runs git in `cwd` with a fixed identity; fails loudly. */
 export async function git(cwd: string, ...args: string[]): Promise<string> {
