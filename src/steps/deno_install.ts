@@ -5,7 +5,7 @@
  */
 
 import type { StepContext } from "../types.ts";
-import { prepareInstall, runInstall } from "./_install.ts";
+import { prepareInstall } from "./_install.ts";
 
 const STEP = "deno_install";
 
@@ -55,16 +55,6 @@ export async function deno_install(
   inputs: DenoInstallInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const { context: ctx, cwd, stream } = await prepareInstall(
-    STEP,
-    inputs,
-    context,
-  );
-  return await runInstall(denoBinary(), {
-    step: STEP,
-    args: ["install"],
-    cwd,
-    context: ctx,
-    stream,
-  });
+  const install = await prepareInstall(STEP, inputs, context);
+  return await install.run(denoBinary(), ["install"]);
 }

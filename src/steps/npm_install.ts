@@ -6,7 +6,7 @@
 
 import { join } from "node:path";
 import type { StepContext } from "../types.ts";
-import { prepareInstall, runInstall } from "./_install.ts";
+import { prepareInstall } from "./_install.ts";
 
 const STEP = "npm_install";
 
@@ -55,11 +55,8 @@ export async function npm_install(
   inputs: NpmInstallInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const { context: ctx, cwd, stream } = await prepareInstall(
-    STEP,
-    inputs,
-    context,
-  );
+  const install = await prepareInstall(STEP, inputs, context);
+  const { cwd } = install;
   if (!(await isFile(join(cwd, "package.json")))) {
     throw new Error(
       `Cannot run ${STEP}: "${cwd}" has no package.json; point "directory" at the project's root`,
@@ -67,11 +64,5 @@ export async function npm_install(
   }
   const locked = await isFile(join(cwd, "package-lock.json")) ||
     await isFile(join(cwd, "npm-shrinkwrap.json"));
-  return await runInstall("npm", {
-    step: STEP,
-    args: [locked ? "ci" : "install"],
-    cwd,
-    context: ctx,
-    stream,
-  });
+  return await install.run("npm", [locked ? "ci" : "install"]);
 }

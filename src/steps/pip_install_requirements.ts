@@ -7,7 +7,7 @@
 
 import { resolve } from "node:path";
 import type { StepContext } from "../types.ts";
-import { prepareInstall, runInstall } from "./_install.ts";
+import { prepareInstall } from "./_install.ts";
 
 const STEP = "pip_install_requirements";
 
@@ -48,12 +48,13 @@ export async function pip_install_requirements(
   inputs: PipInstallRequirementsInputs = {},
   context?: StepContext,
 ): Promise<{ stdout: string; stderr: string }> {
-  const { checked, context: ctx, cwd, stream } = await prepareInstall(
+  const install = await prepareInstall(
     STEP,
     inputs,
     context,
     { requirements_file: "string" },
   );
+  const { checked, cwd } = install;
   const file = (checked.requirements_file ?? "requirements.txt") as string;
   try {
     if (!(await Deno.stat(resolve(cwd, file))).isFile) throw new Error();
@@ -63,13 +64,7 @@ export async function pip_install_requirements(
     );
   }
   try {
-    return await runInstall("python3", {
-      step: STEP,
-      args: ["-m", "pip", "install", "-r", file],
-      cwd,
-      context: ctx,
-      stream,
-    });
+    return await install.run("python3", ["-m", "pip", "install", "-r", file]);
   } catch (error) {
     if (error instanceof Error && error.cause instanceof Deno.errors.NotFound) {
       throw new Error(
