@@ -177,6 +177,8 @@ class Host {
   readonly #laneGrantCwd: string | undefined;
   #dead = false;
   #internalError: unknown;
+  // Set once a built-in step ran here: its commands may still be running when the host ends.
+  #ranBuiltin = false;
   #stderrTail = "";
   #pumps: Promise<void>[] = [];
   workersStarted = 0;
@@ -464,6 +466,7 @@ class Host {
         else void lane.close();
         finish(() => reject(options.signal?.reason));
       };
+      if (target.builtin) this.#ranBuiltin = true;
       this.pending.set(call.id, {
         target,
         onOutput: options.onOutput,
@@ -531,11 +534,13 @@ class Host {
   }
 
   /**
-   * Asks the host to end: it ends its Workers and the commands their built-ins started (which
-   * a killed host would leave running), then itself.
+   * Ends the host. One that has run a built-in step is asked to (SIGTERM), so that it first
+   * ends the commands they started, which a killed host would leave running; any other is
+   * killed at once, which costs nothing. Returns whether it was asked.
    */
-  stop(): void {
-    this.#signal("SIGTERM");
+  stop(): boolean {
+    this.#signal(this.#ranBuiltin ? "SIGTERM" : "SIGKILL");
+    return this.#ranBuiltin;
   }
 
   #signal(signal: Deno.Signal): void {
@@ -556,9 +561,10 @@ class Host {
       // Already released.
     }
     // A signal, not a message: closing costs no round trip, and a host that is still starting
-    // ends as well. One that does not end in time is killed.
-    this.stop();
-    const stopping = setTimeout(() => this.kill(), STOP_GRACE_MS);
+    // ends as well. One asked to end that does not in time is killed.
+    const stopping = this.stop()
+      ? setTimeout(() => this.kill(), STOP_GRACE_MS)
+      : undefined;
     await Promise.all([
       this.#endpoint.close(),
       this.#child.status.finally(() => clearTimeout(stopping)),

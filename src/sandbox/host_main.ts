@@ -275,8 +275,10 @@ export async function runHost(
       } else if (signal?.stepbox === "write") {
         writers.get(signal.id)?.(signal.stream, signal.text);
       } else if (signal?.stepbox === "command") {
-        if (signal.running) commands.add(signal.pid);
-        else commands.delete(signal.pid);
+        if (signal.running) {
+          commands.add(signal.pid);
+          endCommandsOnSignals(live);
+        } else commands.delete(signal.pid);
       } else if (signal?.stepbox === "ready") {
         isReady = true;
         markReady();
@@ -524,7 +526,6 @@ export async function runHost(
     },
   };
 
-  endCommandsOnSignals(live);
   for (const target of config.preload ?? []) prepareNow(target);
   const comlink = await comlinkLoading;
   const conn = await connecting;
@@ -577,7 +578,11 @@ export async function runHost(
 // The commands of built-ins lead process groups of their own, which a Ctrl-C in a terminal does
 // not reach: this host, in the parent's group, passes SIGINT on and leaves the rest to the
 // parent. The parent's close() sends SIGTERM: the commands end, then the host and its Workers.
+// Listened for from the first command on: until then both signals end the host at once.
+let listening = false;
 function endCommandsOnSignals(live: ReadonlySet<WorkerHandle>): void {
+  if (listening) return;
+  listening = true;
   try {
     Deno.addSignalListener("SIGINT", () => {
       for (const handle of live) handle.commands.signal("SIGINT");
