@@ -122,7 +122,7 @@ export function createInlineExecutor(): Executor {
     target: StepTarget,
     inputs: Record<string, unknown>,
     options: CallOptions,
-    commands: CommandGroups,
+    commands: CommandGroups | undefined,
   ): Promise<unknown> {
     const key = `${target.specifier}#${target.exportName}`;
     let load = loaded.get(key);
@@ -136,7 +136,7 @@ export function createInlineExecutor(): Executor {
     options.signal?.throwIfAborted();
     const copy = structuredClone(inputs);
     let output: unknown;
-    if (target.builtin) {
+    if (target.builtin && commands !== undefined) {
       const context: StepContext = {
         workingDirectory: options.workingDirectory ?? ".",
         env: { ...options.env },
@@ -160,23 +160,27 @@ export function createInlineExecutor(): Executor {
     call(target, inputs, options) {
       const { signal, timeoutMs } = options;
       if (signal?.aborted === true) return Promise.reject(abortReason(signal));
-      const commands = new CommandGroups();
-      running.add(commands);
+      // Only built-ins start commands.
+      const commands = target.builtin ? new CommandGroups() : undefined;
+      if (commands !== undefined) running.add(commands);
       return new Promise((resolve, reject) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const onAbort = () => settle(() => reject(abortReason(signal!)));
         function settle(action: () => void) {
           if (timer !== undefined) clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
-          // A step stopped early: the commands it started end now, whatever its code still does.
-          commands.signal("SIGKILL");
-          running.delete(commands);
+          if (commands !== undefined) {
+            // Once settled (a timeout, an abort), the step's commands end, whatever its code
+            // still does; one that finished has none left.
+            commands.signal("SIGKILL");
+            running.delete(commands);
+          }
           action();
         }
         signal?.addEventListener("abort", onAbort, { once: true });
         if (timeoutMs !== undefined) {
           timer = setTimeout(() => {
-            const ended = commands.size > 0
+            const ended = (commands?.size ?? 0) > 0
               ? "its commands were ended, but "
               : "";
             settle(() =>

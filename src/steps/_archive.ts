@@ -203,16 +203,16 @@ function unpacksTooLarge(maxBytes: number): () => UnsafeArchiveError {
  * ```
  */
 export function sizeText(bytes: number): string {
-  for (
-    const [unit, size] of [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], [
-      "KiB",
-      1024,
-    ]] as const
-  ) {
+  for (const [unit, size] of SIZE_UNITS) {
     if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
   }
   return `${bytes} bytes`;
 }
+
+const SIZE_UNITS = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], [
+  "KiB",
+  1024,
+]] as const;
 
 function text(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
