@@ -347,8 +347,6 @@ export async function runHost(
 
   // The workers of open lanes, by socket path.
   const lanes = new Map<string, WorkerHandle>();
-  // Set by closeLane: an end the parent asked for is not reported back to it.
-  const closing = new WeakSet<WorkerHandle>();
 
   function takePrepared(key: string): WorkerHandle | undefined {
     const entry = prepared.get(key);
@@ -496,10 +494,10 @@ export async function runHost(
         return { ok: false, error: serializeError(error) };
       }
       handle.onDeath((reason) => {
+        // Still listed: it ended by itself, not through closeLane.
+        if (lanes.get(lane.socket) !== handle) return;
         forget();
-        if (!closing.has(handle)) {
-          void parent.api?.laneEnded(lane.socket, serializeError(reason));
-        }
+        void parent.api?.laneEnded(lane.socket, serializeError(reason));
       });
       handle.post({
         stepbox: "lane",
@@ -512,7 +510,8 @@ export async function runHost(
     closeLane(socket) {
       const handle = lanes.get(socket);
       if (handle === undefined) return;
-      closing.add(handle);
+      // Unlisted first: an end the parent asked for is not reported back to it.
+      lanes.delete(socket);
       handle.kill(new Error("lane closed"));
     },
     stats() {
