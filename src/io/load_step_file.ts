@@ -5,6 +5,7 @@
  * @module
  */
 
+import { formatBytes } from "../_util/format_bytes.ts";
 import { normalizePosixPath } from "../_util/posix_path.ts";
 import { StepFileError } from "../errors.ts";
 import { parseStepFile, type StepFile } from "../core/parse_step_file.ts";
@@ -156,16 +157,6 @@ function toFileUrl(path: string): URL {
   const url = new URL("file:///");
   url.pathname = path.split("/").map(encodeURIComponent).join("/");
   return url;
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) {
-    return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MiB`;
-  }
-  if (bytes >= 1024) {
-    return `${(bytes / 1024).toFixed(1).replace(/\.0$/, "")} KiB`;
-  }
-  return `${bytes} bytes`;
 }
 
 function messageOf(error: unknown): string {

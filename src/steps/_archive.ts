@@ -6,6 +6,7 @@
  */
 
 import { dirname, join } from "node:path";
+import { formatBytes } from "../_util/format_bytes.ts";
 
 /** One entry of an archive or a directory tree, with its path already checked. */
 export type ArchiveEntry =
@@ -183,36 +184,11 @@ function inflate(
 function unpacksTooLarge(maxBytes: number): () => UnsafeArchiveError {
   return () =>
     new UnsafeArchiveError(
-      `it unpacks to more than ${sizeText(maxBytes)}, the most stepbox unpacks`,
+      `it unpacks to more than ${
+        formatBytes(maxBytes)
+      }, the most stepbox unpacks`,
     );
 }
-
-/**
- * A byte count as people read it: `1 GiB`, `64 KiB`, `100 bytes`.
- *
- * @param bytes The count.
- * @returns The text.
- *
- * @example Usage
- * ```ts
- * import assert from "node:assert/strict";
- * import { sizeText } from "./_archive.ts";
- * assert.equal(sizeText(1024 ** 3), "1 GiB");
- * assert.equal(sizeText(1536), "1.5 KiB");
- * assert.equal(sizeText(100), "100 bytes");
- * ```
- */
-export function sizeText(bytes: number): string {
-  for (const [unit, size] of SIZE_UNITS) {
-    if (bytes >= size) return `${Math.round((bytes / size) * 10) / 10} ${unit}`;
-  }
-  return `${bytes} bytes`;
-}
-
-const SIZE_UNITS = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], [
-  "KiB",
-  1024,
-]] as const;
 
 function text(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);

@@ -9,6 +9,7 @@
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import type { StepContext } from "../types.ts";
 import { pathExists } from "./_fs.ts";
+import { formatBytes } from "../_util/format_bytes.ts";
 import {
   type ArchiveEntry,
   checkEntries,
@@ -16,7 +17,6 @@ import {
   MAX_ARCHIVE_BYTES,
   readArchive,
   readAtMost,
-  sizeText,
   UnsafeArchiveError,
   writeEntries,
 } from "./_archive.ts";
@@ -229,7 +229,7 @@ function tooLarge(step: string, label: string): Error {
   return fail(
     step,
     `cannot unpack ${label}: it is larger than ${
-      sizeText(MAX_ARCHIVE_BYTES)
+      formatBytes(MAX_ARCHIVE_BYTES)
     }, the most stepbox unpacks; nothing was written`,
   );
 }
