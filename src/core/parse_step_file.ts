@@ -603,7 +603,13 @@ interface Where {
 }
 
 async function positionParser(text: string) {
-  const yaml: YamlModule = await import("npm:yaml@^2.9.1");
+  const module: YamlModule & { default?: YamlModule } = await import(
+    "npm:yaml@^2.9.1"
+  );
+  // Bundled for Node, the package's CommonJS build arrives as the default export.
+  const yaml = typeof module.LineCounter === "function"
+    ? module
+    : module.default as YamlModule;
   const lineCounter = new yaml.LineCounter();
   const document = yaml.parseDocument(text, {
     lineCounter,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
 import { formatBytes } from "../_util/format_bytes.ts";
 import { normalizePosixPath } from "../_util/posix_path.ts";
 import { StepFileError } from "../errors.ts";
@@ -59,8 +60,14 @@ export async function loadStepFile(
   options: LoadStepFileOptions = {},
 ): Promise<LoadedStepFile> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const absolute = resolvePath(options.cwd ?? Deno.cwd(), path);
   const name = options.displayName ?? path;
+  if (!hasDenoFs()) {
+    throw new StepFileError(
+      `Cannot read step file "${name}": ${NO_DENO_FS}; read it yourself and pass its text to parseStepFile()`,
+      { file: name },
+    );
+  }
+  const absolute = resolvePath(options.cwd ?? Deno.cwd(), path);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(absolute);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
 import { ImportMapError } from "../errors.ts";
 
 /** Options of {@linkcode readImportMap}. */
@@ -43,6 +44,11 @@ export async function readImportMap(
   path: string,
   options: ReadImportMapOptions = {},
 ): Promise<Record<string, string>> {
+  if (!hasDenoFs()) {
+    throw new ImportMapError(
+      `Cannot read import map "${path}": ${NO_DENO_FS}; pass the map as runSteps' importMap option`,
+    );
+  }
   const absolute = path.startsWith("/")
     ? path
     : `${(options.cwd ?? Deno.cwd()).replace(/\/+$/, "")}/${path}`;
@@ -88,6 +94,11 @@ export async function readImportMap(
 export async function readProjectImports(
   directory: string,
 ): Promise<{ imports: Record<string, string>; configFile?: string }> {
+  if (!hasDenoFs()) {
+    throw new ImportMapError(
+      `Cannot look for a deno.json above "${directory}": ${NO_DENO_FS}; pass its imports as runSteps' importMap option`,
+    );
+  }
   let current = directory.replace(/\/+$/, "") || "/";
   while (true) {
     for (const name of ["deno.json", "deno.jsonc"]) {

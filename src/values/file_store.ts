@@ -17,6 +17,7 @@
  * @module
  */
 
+import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
 import { ValueStoreError } from "../errors.ts";
 import type { BlockDocument } from "../types.ts";
 import type { ValueSource } from "./value_source.ts";
@@ -76,6 +77,11 @@ export class FileStore implements ValueSource {
    * @param directory The store's directory; created on the first write.
    */
   constructor(directory: string) {
+    if (!hasDenoFs()) {
+      throw new ValueStoreError(
+        `Cannot open the value store in "${directory}": ${NO_DENO_FS}; use createMemoryValueSource() or PrefectClient instead`,
+      );
+    }
     this.directory = directory.replace(/\/+$/, "");
   }
 
