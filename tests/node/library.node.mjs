@@ -2,7 +2,10 @@
 // `node --test` against the `dist/` that `deno task build-npm` writes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import {
+// By its package name, as an application imports it; resolved only when Node runs this (the
+// build is not there for deno check to see).
+const PACKAGE = "stepbox";
+const {
   applyValues,
   createExecutor,
   createInlineExecutor,
@@ -15,7 +18,7 @@ import {
   resolveBlockReferences,
   resolveVariables,
   runSteps,
-} from "stepbox";
+} = await import(PACKAGE);
 
 const baseUrl = new URL("./", import.meta.url);
 
