@@ -1,11 +1,14 @@
 // Portable: no runtime APIs.
 /**
- * What validating a step's inputs found about their shape, kept for when the step runs: inputs
- * with no placeholder need no substituting walk, and the executor may send JSON data as text
- * without checking it again. Private: never re-exported.
+ * What validating a step's inputs found about them, kept for when the step runs: inputs with no
+ * placeholder need no substituting walk, the executor may send JSON data as text without
+ * checking it again, and the resolution reads the blocks and variables the walk found. Private:
+ * never re-exported.
  *
  * @module
  */
+
+import type { ValueUsage } from "./_value_usage.ts";
 
 /** The shape of a step's inputs. */
 export interface InputShape {
@@ -19,6 +22,11 @@ export interface InputShape {
    * -0, and not so self-sharing that the text would be far larger than the value.
    */
   json: boolean;
+  /**
+   * The blocks, variables and `$ref`s the inputs use. A hint: nested values are the caller's and
+   * may have changed since, so whoever uses it must notice a name it lacks.
+   */
+  usage?: ValueUsage;
 }
 
 // Keyed by the inputs object a parsed step owns; dropped with it.
@@ -53,8 +61,10 @@ export function rememberInputShape(inputs: object, shape: InputShape): void {
  * assert.deepEqual(recallInputShape({ name: "{{ x }}" }), { plain: false, json: false });
  * ```
  */
-export function recallInputShape(inputs: object): InputShape {
-  return remembered.get(inputs) ?? UNKNOWN;
+export function recallInputShape(inputs: unknown): InputShape {
+  return (typeof inputs === "object" && inputs !== null
+    ? remembered.get(inputs)
+    : undefined) ?? UNKNOWN;
 }
 
 const UNKNOWN: InputShape = Object.freeze({ plain: false, json: false });

@@ -128,21 +128,3 @@ export function collectValueUsage(
   );
   return usage;
 }
-
-// Keyed by the inputs object a parsed step owns; dropped with it.
-const remembered = new WeakMap<object, ValueUsage>();
-
-/** Remembers the usage collected while validating `inputs`. */
-export function rememberValueUsage(inputs: object, usage: ValueUsage): void {
-  remembered.set(inputs, usage);
-}
-
-/**
- * The usage remembered for `inputs`, if any. It is a hint: the inputs may have changed since
- * (nested values are the caller's), so whoever uses it must notice a name it lacks.
- */
-export function recallValueUsage(inputs: unknown): ValueUsage | undefined {
-  return typeof inputs === "object" && inputs !== null
-    ? remembered.get(inputs)
-    : undefined;
-}

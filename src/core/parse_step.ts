@@ -13,7 +13,6 @@ import {
   createValueUsage,
   noteObject,
   noteString,
-  rememberValueUsage,
   type ValueUsage,
 } from "./_value_usage.ts";
 import { validatePermissions } from "./permissions.ts";
@@ -322,8 +321,7 @@ export function parseStep(
       where,
     );
   }
-  rememberValueUsage(parsed.inputs, usage);
-  rememberInputShape(parsed.inputs, shape);
+  rememberInputShape(parsed.inputs, { ...shape, usage });
   return parsed;
 }
 

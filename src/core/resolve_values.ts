@@ -29,11 +29,11 @@ import {
   blockKey,
   collectValueUsage,
   parseBlockName,
-  recallValueUsage,
   refId,
   type ValueUsage,
   variableName,
 } from "./_value_usage.ts";
+import { recallInputShape } from "./_input_shape.ts";
 import { getFromDict, missingPlaceholderWarning } from "./templating.ts";
 
 /** Block and variable look-ups shared by every resolution of one run: each is read once. */
@@ -543,7 +543,7 @@ async function resolve(
   // A step parsed by parseStep comes with the names its inputs use, found by the walk that
   // validated them: read those, and substitute in the only walk. Should the inputs have
   // changed since (a name the hint lacks), start over with a walk that collects the names.
-  const hint = recallValueUsage(inputs);
+  const hint = recallInputShape(inputs).usage;
   if (hint !== undefined) {
     const fetched = await fetchUsage(hint, cache, want, false);
     // Held back until the walk is known to count, so that a restart repeats no warning.

@@ -2,8 +2,12 @@ import assert from "node:assert/strict";
 import { recallInputShape } from "../../src/core/_input_shape.ts";
 import { parseStep } from "../../src/core/parse_step.ts";
 
+// The shape alone: the usage it also carries has tests of its own (resolve_values).
 function shapeOf(inputs: Record<string, unknown>) {
-  return recallInputShape(parseStep({ "a.b": inputs }, 0)!.inputs);
+  const { plain, json } = recallInputShape(
+    parseStep({ "a.b": inputs }, 0)!.inputs,
+  );
+  return { plain, json };
 }
 
 Deno.test("parseStep() finds plain JSON inputs", () => {
