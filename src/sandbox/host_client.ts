@@ -36,6 +36,7 @@ import {
   laneGrant,
   toWorkerPermissions,
 } from "./policy.ts";
+import { CommandGroups } from "./_command_groups.ts";
 import { headOf, type Split, splitOf } from "./_pieces.ts";
 import { createWorkerPool, type WorkerPool } from "./pool.ts";
 import {
@@ -179,6 +180,8 @@ class Host {
   #internalError: unknown;
   // Set once a built-in step ran here: its commands may still be running when the host ends.
   #ranBuiltin = false;
+  // The commands the host's built-ins are running, as it reports them.
+  readonly #commands = new CommandGroups();
   #stderrTail = "";
   #pumps: Promise<void>[] = [];
   workersStarted = 0;
@@ -226,6 +229,10 @@ class Host {
       laneEnded: (socket, error) => {
         this.#lanesBySocket.get(socket)?.report(deserializeError(error));
       },
+      command: (pid, running) => {
+        if (running) this.#commands.add(pid);
+        else this.#commands.delete(pid);
+      },
     };
     comlink.expose(parentApi, this.#endpoint.channel(1));
     this.#pumps.push(this.#pump(this.#child.stdout, "stdout"));
@@ -233,6 +240,8 @@ class Host {
     this.died = Promise.race([this.#child.status, this.#endpoint.closed]).then(
       async () => {
         this.#dead = true;
+        // A host that ended its commands told of each; what is left, it could not end.
+        this.#commands.signal("SIGKILL");
         // Let the last of stderr (e.g. V8's out-of-memory report) arrive before explaining.
         await Promise.race([
           Promise.all(this.#pumps),

@@ -100,6 +100,11 @@ export interface ParentApi {
   output(id: number, stream: "stdout" | "stderr", text: string): void;
   /** Why the worker of a lane ended, when the parent did not end it. */
   laneEnded(socket: string, error: SerializedError): void;
+  /**
+   * A built-in's command (the leader of a process group of its own) started or ended: should
+   * this host die without ending its commands (killed, out of memory), the parent ends them.
+   */
+  command(pid: number, running: boolean): void;
 }
 
 interface WorkerHandle {
@@ -279,6 +284,7 @@ export async function runHost(
           commands.add(signal.pid);
           endCommandsOnSignals(live);
         } else commands.delete(signal.pid);
+        parent.api?.command(signal.pid, signal.running).catch(() => {});
       } else if (signal?.stepbox === "ready") {
         isReady = true;
         markReady();

@@ -483,7 +483,8 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
   );
 }
 
-const BUILTIN_SHELL: StepTarget = {
+/** The built-in `run_shell_script`, as the suite's command cases call it. */
+export const BUILTIN_SHELL: StepTarget = {
   reference: "prefect.deployments.steps.run_shell_script",
   specifier: new URL("../../src/steps/run_shell_script.ts", import.meta.url)
     .href,
@@ -492,7 +493,7 @@ const BUILTIN_SHELL: StepTarget = {
 };
 
 /** What the shell built-in needs: `run` and `read`, and a PATH to find `sh`. */
-function shellOptions(overrides: Partial<CallOptions>): CallOptions {
+export function shellOptions(overrides: Partial<CallOptions>): CallOptions {
   const granted = Object.freeze({ run: true, read: true });
   return callOptions({
     permissions: granted,

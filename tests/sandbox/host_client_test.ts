@@ -6,11 +6,14 @@ import {
 import type { Permissions } from "../../src/types.ts";
 import { startModuleServer } from "../_module_server.ts";
 import {
+  BUILTIN_SHELL,
   callOptions,
   countWorkers,
   fixtureTarget,
   runExecutorSuite,
+  shellOptions,
 } from "./executor_suite.ts";
+import { assertProcessGone, waitForPid } from "../_processes.ts";
 
 runExecutorSuite({
   name: 'createSandboxExecutor({ isolation: "step" })',
@@ -437,6 +440,28 @@ Deno.test("createSandboxExecutor() step: a host killed mid-call rejects at once 
       callOptions(),
     );
     assert.equal((output as { greeting: string }).greeting, "hello world");
+  });
+});
+
+Deno.test("createSandboxExecutor() step: a host killed mid-step leaves no command of it running", async () => {
+  await withExecutor(async (executor) => {
+    const dir = await Deno.makeTempDir({ prefix: "stepbox-commands-" });
+    try {
+      const call = executor.call(
+        BUILTIN_SHELL,
+        { script: `sh -c "sleep 30 & echo $! > ${dir}/pid; wait"` },
+        shellOptions({}),
+      );
+      call.catch(() => {});
+      const pid = await waitForPid(`${dir}/pid`);
+      const [host] = (await executor.stats()).hosts;
+      // The host cannot end anything: the parent ends the commands it was told of.
+      Deno.kill(host!.pid, "SIGKILL");
+      await assert.rejects(call, /exited unexpectedly/);
+      await assertProcessGone(pid, "after its host was killed");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   });
 });
 
