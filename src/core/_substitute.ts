@@ -10,6 +10,8 @@
  * @module
  */
 
+import { setOwn } from "../_util/set_own.ts";
+
 /** The kinds of placeholder, with Prefect's names. */
 export type PlaceholderType =
   | "standard"
@@ -140,28 +142,6 @@ export function isPlainObject(
   }
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * Sets an own data property. Plain assignment everywhere except the key `__proto__`, which an
- * assignment would turn into a prototype change; `Object.defineProperty` keeps it as data.
- * (Defining every key costs several times the assignment, and the walks call this per key.)
- */
-export function setOwn(
-  target: Record<string, unknown>,
-  key: string,
-  value: unknown,
-): void {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  } else {
-    target[key] = value;
-  }
 }
 
 /** The text of a value substituted into a string (JavaScript conventions). */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { setOwn } from "../_util/set_own.ts";
 import type { StepEvent, StepEventBase } from "../types.ts";
 
 /** What every event of one step shares. */
@@ -67,17 +68,7 @@ function frozenCopy(value: unknown, ancestors: object[]): unknown {
         (value as Record<string, unknown>)[key],
         ancestors,
       );
-      // Assigning "__proto__" would set the prototype; define it as data instead.
-      if (key === "__proto__") {
-        Object.defineProperty(copy, key, {
-          value: item,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      } else {
-        copy[key] = item;
-      }
+      setOwn(copy, key, item);
     }
   }
   ancestors.pop();

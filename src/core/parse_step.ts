@@ -5,6 +5,7 @@
  * @module
  */
 
+import { setOwn } from "../_util/set_own.ts";
 import { StepValidationError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { type InputShape, rememberInputShape } from "./_input_shape.ts";
@@ -306,12 +307,7 @@ export function parseStep(
         parsed.retries = value;
         break;
       default:
-        Object.defineProperty(parsed.inputs, key, {
-          value,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
+        setOwn(parsed.inputs, key, value);
     }
   }
   const { unsupported, usage, shape } = inspectInputs(parsed.inputs);

@@ -10,7 +10,8 @@ import { PolicyError, StepExecutionError, TemplateError } from "../errors.ts";
 import type { CallOptions, Executor, StepTarget } from "../sandbox/executor.ts";
 import { BUILTIN_STEPS, type BuiltinStep } from "../steps/mod.ts";
 import type { Permissions, RunOptions, Step } from "../types.ts";
-import { isPlainObject, setOwn } from "./_substitute.ts";
+import { setOwn } from "../_util/set_own.ts";
+import { isPlainObject } from "./_substitute.ts";
 import { findUncloneable } from "./cloneable.ts";
 import {
   createStepEvent,

@@ -15,6 +15,7 @@
  */
 
 import type { Endpoint } from "npm:comlink@^4.4.2";
+import { setOwn } from "../_util/set_own.ts";
 import { FrameBuffer } from "./_frame_buffer.ts";
 
 /** A framed, multiplexed message stream. */
@@ -586,16 +587,7 @@ function fromTagged(
   if (typeof tag !== "string") {
     objects.push(record);
     for (const key of Object.keys(record)) {
-      const item = fromTagged(record[key], attachment, objects);
-      // An own "__proto__" key is data: assigning it would set the prototype instead.
-      if (key === "__proto__") {
-        Object.defineProperty(record, key, {
-          value: item,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      } else record[key] = item;
+      setOwn(record, key, fromTagged(record[key], attachment, objects));
     }
     return record;
   }
@@ -670,12 +662,7 @@ function fromTagged(
     case "o": {
       const object = made({} as Record<string, unknown>);
       for (const [k, v] of record.v as Array<[string, unknown]>) {
-        Object.defineProperty(object, k, {
-          value: inner(v),
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
+        setOwn(object, k, inner(v));
       }
       return object;
     }
