@@ -230,6 +230,8 @@ export async function runHost(
       return deadHandle(target, reason);
     }
     startedWorkers++;
+    // Only a Worker granted `run` can start commands: from the first, signals reach them here.
+    if (target.permissions.run) endCommandsOnSignals(live);
     const commands = new CommandGroups();
     let isReady = false;
     let isDead = false;
@@ -280,10 +282,8 @@ export async function runHost(
       } else if (signal?.stepbox === "write") {
         writers.get(signal.id)?.(signal.stream, signal.text);
       } else if (signal?.stepbox === "command") {
-        if (signal.running) {
-          commands.add(signal.pid);
-          endCommandsOnSignals(live);
-        } else commands.delete(signal.pid);
+        if (signal.running) commands.add(signal.pid);
+        else commands.delete(signal.pid);
         parent.api?.command(signal.pid, signal.running).catch(() => {});
       } else if (signal?.stepbox === "ready") {
         isReady = true;
@@ -583,7 +583,8 @@ export async function runHost(
 // The commands of built-ins lead process groups of their own, which a Ctrl-C in a terminal does
 // not reach: this host, in the parent's group, passes SIGINT on and leaves the rest to the
 // parent. The parent's close() sends SIGTERM: the commands end, then the host and its Workers.
-// Listened for from the first command on: until then both signals end the host at once.
+// Listened for from the first Worker that may start commands on (one granted `run`): until
+// then both signals end the host at once, as they always did.
 let listening = false;
 function endCommandsOnSignals(live: ReadonlySet<WorkerHandle>): void {
   if (listening) return;
