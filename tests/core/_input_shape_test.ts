@@ -58,3 +58,22 @@ Deno.test("parseStep() walks a self-sharing graph in linear time and sends it as
 Deno.test("recallInputShape() assumes nothing about inputs it never saw", () => {
   assert.deepEqual(recallInputShape({ a: 1 }), { plain: false, json: false });
 });
+
+Deno.test("the shape stays with the parsed inputs: no copy carries it, and nothing shows it", () => {
+  const inputs = parseStep({ "a.b": { name: "ada", list: [1] } }, 0)!.inputs;
+  assert.equal(recallInputShape(inputs).plain, true);
+  assert.deepEqual(Object.keys(inputs), ["name", "list"]);
+  assert.equal(JSON.stringify(inputs), '{"name":"ada","list":[1]}');
+  assert.deepStrictEqual(inputs, { name: "ada", list: [1] });
+  for (
+    const copy of [
+      { ...inputs },
+      Object.assign({}, inputs),
+      structuredClone(inputs),
+      JSON.parse(JSON.stringify(inputs)),
+    ]
+  ) {
+    // A copy may be changed after validation: it is walked again.
+    assert.deepEqual(recallInputShape(copy), { plain: false, json: false });
+  }
+});
