@@ -8,7 +8,8 @@
  * @module
  */
 
-import { Bench, type FnOptions } from "tinybench";
+import { Bench, type FnOptions, mToNs } from "tinybench";
+import { type Row, rowFromTask } from "./_report.ts";
 
 /** How long and how often a kind of task is sampled by default. */
 export interface Profile {
@@ -55,12 +56,22 @@ export interface Unavailable {
   reason: string;
 }
 
-/** One registered task and the Bench that runs it. */
+/** One registered task (or several measured together), ready to measure. */
 export interface GroupTask {
   name: string;
-  bench: Bench;
+  /** Measures the task; one row per task measured. A task that throws gives a failed row. */
+  measure(): Promise<Row[]>;
   /** Releases what the task used; the runner calls it once the task is measured. */
   after?: () => unknown;
+}
+
+/** A task measured in rounds with others: see {@linkcode BenchGroup.addInRounds}. */
+export interface RoundTask {
+  name: string;
+  fn: () => Promise<unknown>;
+  /** What it uses, from {@linkcode BenchGroup.scoped}: made before the first round, released
+   * after the last. */
+  hooks?: { beforeAll(): Promise<void>; after(): Promise<void> };
 }
 
 /**
@@ -74,9 +85,9 @@ export interface GroupTask {
  * const group = new BenchGroup({ time: 5, filter: undefined });
  * group.add("sum", "fast", () => 1 + 1, { async: false });
  * group.unavailable("later", "its module does not exist yet");
- * for (const task of group.tasks) await task.bench.run();
+ * const [row] = await group.tasks[0]!.measure();
  * await group.close();
- * assert.equal(group.tasks[0]?.bench.tasks[0]?.result.state, "completed");
+ * assert.equal(row?.state, "measured");
  * assert.deepEqual(group.missing, [{ name: "later", reason: "its module does not exist yet" }]);
  * ```
  */
@@ -128,9 +139,51 @@ export class BenchGroup {
       ...scaledProfile(PROFILES[profile], this.#options.time),
     });
     bench.add(name, fn, benchOptions);
+    const measure = async () => {
+      await bench.run();
+      return bench.tasks.map(rowFromTask);
+    };
     this.#tasks.push(
-      after === undefined ? { name, bench } : { name, bench, after },
+      after === undefined ? { name, measure } : { name, measure, after },
     );
+  }
+
+  /**
+   * Registers tasks that are measured in turn, one sample of each per round, until every one
+   * has had `profile`'s budget: a ratio between them then compares samples taken side by side,
+   * which the machine's drift over the run cannot move (process starts on a shared VM drift by
+   * 10% within a minute). Each sample is one tinybench run of one iteration; a task that throws
+   * stops, with a failed row, while the others go on.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { BenchGroup } from "./_group.ts";
+   *
+   * const group = new BenchGroup({ time: 5, filter: undefined });
+   * const order: string[] = [];
+   * group.addInRounds("process", [
+   *   { name: "a", fn: () => Promise.resolve(order.push("a")) },
+   *   { name: "b", fn: () => Promise.reject(new Error("no b")) },
+   *   { name: "c", fn: () => Promise.resolve(order.push("c")) },
+   * ]);
+   * const rows = await group.tasks[0]!.measure();
+   * assert.deepEqual(rows.map((row) => row.state), ["measured", "failed", "measured"]);
+   * assert.deepEqual(order.slice(0, 4), ["a", "c", "a", "c"]);
+   * ```
+   */
+  addInRounds(profile: ProfileName, tasks: readonly RoundTask[]): void {
+    const wanted = tasks.filter((task) => this.wants(task.name));
+    if (wanted.length === 0) return;
+    const budget = scaledProfile(PROFILES[profile], this.#options.time);
+    const release = async () => {
+      for (const task of wanted) await task.hooks?.after();
+    };
+    this.#tasks.push({
+      name: wanted.map((task) => task.name).join(", "),
+      measure: () => measureInRounds(wanted, budget),
+      after: release,
+    });
   }
 
   /** Lists `name` as not available, with the reason, instead of measuring it. */
@@ -156,7 +209,7 @@ export class BenchGroup {
    *   ...resource.hooks,
    * });
    * for (const task of group.tasks) {
-   *   await task.bench.run();
+   *   await task.measure();
    *   await task.after?.();
    * }
    * assert.deepEqual(released, [7]);
@@ -234,4 +287,85 @@ function scaledProfile(profile: Profile, time: number | undefined): Profile {
     warmupTime: Math.min(profile.warmupTime, time),
     warmupIterations: Math.max(1, Math.round(profile.warmupIterations * scale)),
   };
+}
+
+async function measureInRounds(
+  tasks: readonly RoundTask[],
+  budget: Profile,
+): Promise<Row[]> {
+  const samples = new Map(tasks.map((task) => [task.name, [] as number[]]));
+  const failures = new Map<string, string>();
+  const live = () => tasks.filter((task) => !failures.has(task.name));
+  const sample = async (task: RoundTask, timed: boolean) => {
+    const bench = new Bench({
+      name: task.name,
+      throws: true,
+      time: 0,
+      iterations: 1,
+      warmup: false,
+      retainSamples: true,
+    });
+    bench.add(task.name, task.fn, { async: true });
+    try {
+      await bench.run();
+    } catch (error) {
+      failures.set(
+        task.name,
+        error instanceof Error ? error.message : String(error),
+      );
+      return;
+    }
+    const taken = bench.tasks[0]?.result;
+    if (timed && taken !== undefined && "latency" in taken) {
+      samples.get(task.name)!.push(...(taken.latency.samples ?? []));
+    }
+  };
+  for (const task of tasks) {
+    try {
+      await task.hooks?.beforeAll();
+    } catch (error) {
+      failures.set(
+        task.name,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  }
+  for (let round = 0; round < budget.warmupIterations; round++) {
+    for (const task of live()) await sample(task, false);
+  }
+  const started = performance.now();
+  for (
+    let round = 0;
+    live().length > 0 &&
+    (round < budget.iterations ||
+      performance.now() - started < budget.time * tasks.length);
+    round++
+  ) {
+    for (const task of live()) await sample(task, true);
+  }
+  return tasks.map((task): Row => {
+    const failure = failures.get(task.name);
+    if (failure !== undefined) {
+      return { name: task.name, state: "failed", reason: failure };
+    }
+    const sorted = samples.get(task.name)!.sort((a, b) => a - b);
+    const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
+    return {
+      name: task.name,
+      state: "measured",
+      p50Ns: Math.round(mToNs(quantile(sorted, 0.5))),
+      meanNs: Math.round(mToNs(mean)),
+      p99Ns: Math.round(mToNs(quantile(sorted, 0.99))),
+      samples: sorted.length,
+    };
+  });
+}
+
+/** The `q` quantile of sorted milliseconds, interpolated as tinybench does. */
+function quantile(sorted: readonly number[], q: number): number {
+  const position = (sorted.length - 1) * q;
+  const below = Math.floor(position);
+  const low = sorted[below]!;
+  const high = sorted[Math.min(below + 1, sorted.length - 1)]!;
+  return low + (position - below) * (high - low);
 }

@@ -22,7 +22,6 @@ import {
   type JsonEntry,
   renderReport,
   type Row,
-  rowFromTask,
   sortRows,
   toJson,
 } from "./_report.ts";
@@ -126,10 +125,7 @@ async function runGroup(
     for (const task of group.tasks) {
       progress(`running ${task.name}`);
       try {
-        await task.bench.run();
-        for (const measured of task.bench.tasks) {
-          rows.push(rowFromTask(measured));
-        }
+        rows.push(...await task.measure());
       } catch (error) {
         rows.push({
           name: task.name,

@@ -20,7 +20,7 @@ import { expectOutput, FIXTURES_URL, loadRunner } from "./_stepbox.ts";
  *
  * const group = new BenchGroup({ time: 1, filter: "json-roundtrip-1mb" });
  * await payloadBench(group);
- * for (const task of group.tasks) await task.bench.run();
+ * for (const task of group.tasks) await task.measure();
  * await group.close();
  * assert.equal(group.tasks.length, 1);
  * ```

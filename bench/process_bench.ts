@@ -2,12 +2,14 @@
  * What does a whole process cost? `deno run` of an empty file (the floor), of a one-step script
  * (the process-per-step design), and the CLI running a one-step file end to end.
  *
- * Every process starts in the repository root, so all three find the same `deno.json`.
+ * Every process starts in the repository root, so all of them find the same `deno.json`. They are
+ * measured in rounds, a sample of each in turn, so that each ratio to the floor compares
+ * processes started side by side.
  *
  * @module
  */
 
-import type { BenchGroup } from "./_group.ts";
+import type { BenchGroup, RoundTask } from "./_group.ts";
 import { FIXTURES_URL, ROOT_URL } from "./_stepbox.ts";
 
 const EMPTY = new URL("empty.ts", FIXTURES_URL);
@@ -26,52 +28,62 @@ const CLI_MAIN = new URL("src/cli/main.ts", ROOT_URL);
  *
  * const group = new BenchGroup({ time: 1, filter: "deno-run-empty" });
  * await processBench(group);
- * for (const task of group.tasks) await task.bench.run();
- * assert.equal(group.tasks[0]?.bench.tasks[0]?.result.state, "completed");
+ * const rows = await group.tasks[0]!.measure();
+ * await group.close();
+ * assert.deepEqual(rows.map((row) => [row.name, row.state]), [["deno-run-empty", "measured"]]);
  * ```
  */
 export async function processBench(group: BenchGroup): Promise<void> {
-  group.add("deno-run-empty", "process", () => run(["run", EMPTY.pathname]), {
-    async: true,
-  });
-
-  group.add("subprocess-per-step", "process", async () => {
-    const stdout = await run(["run", ONE_STEP.pathname, "bench"]);
-    expectJson(stdout, "hello bench");
-  }, { async: true });
-
-  if (!group.wants("cli-hello")) return;
-  const cliArgs = [
-    "run",
-    "--allow-all",
-    CLI_MAIN.pathname,
-    "run",
-    HELLO_FILE.pathname,
+  const tasks: RoundTask[] = [
+    { name: "deno-run-empty", fn: () => run(["run", EMPTY.pathname]) },
+    {
+      name: "subprocess-per-step",
+      fn: async () => {
+        const stdout = await run(["run", ONE_STEP.pathname, "bench"]);
+        expectJson(stdout, "hello bench");
+      },
+    },
   ];
-  const missing = await whyMissing(cliArgs);
-  if (missing !== undefined) {
-    group.unavailable("cli-hello", missing);
-    group.unavailable("cli-hello-cold", missing);
-    return;
+  if (group.wants("cli-hello", "cli-hello-cold")) {
+    const cliArgs = [
+      "run",
+      "--allow-all",
+      CLI_MAIN.pathname,
+      "run",
+      HELLO_FILE.pathname,
+    ];
+    const missing = await whyMissing(cliArgs);
+    if (missing !== undefined) {
+      group.unavailable("cli-hello", missing);
+      group.unavailable("cli-hello-cold", missing);
+    } else {
+      // A run of a file run before (the usual case: the launch cache starts its sandbox host at
+      // once), in a cache of the task's own; and every run as a first run, with the cache off.
+      const cache = group.scoped(
+        () => Deno.makeTempDir({ prefix: "stepbox-bench-launch-" }),
+        (dir) => Deno.remove(dir, { recursive: true }),
+      );
+      tasks.push({
+        name: "cli-hello",
+        fn: async () => {
+          expectJson(
+            await run(cliArgs, { STEPBOX_CACHE_DIR: cache.value }),
+            "hello bench",
+          );
+        },
+        hooks: cache.hooks,
+      }, {
+        name: "cli-hello-cold",
+        fn: async () => {
+          expectJson(
+            await run(cliArgs, { STEPBOX_LAUNCH_CACHE: "0" }),
+            "hello bench",
+          );
+        },
+      });
+    }
   }
-  // A run of a file run before (the usual case: the launch cache starts its sandbox host at
-  // once), in a cache of the task's own; and every run as a first run, with the cache off.
-  const cache = group.scoped(
-    () => Deno.makeTempDir({ prefix: "stepbox-bench-launch-" }),
-    (dir) => Deno.remove(dir, { recursive: true }),
-  );
-  group.add("cli-hello", "process", async () => {
-    expectJson(
-      await run(cliArgs, { STEPBOX_CACHE_DIR: cache.value }),
-      "hello bench",
-    );
-  }, { async: true, ...cache.hooks });
-  group.add("cli-hello-cold", "process", async () => {
-    expectJson(
-      await run(cliArgs, { STEPBOX_LAUNCH_CACHE: "0" }),
-      "hello bench",
-    );
-  }, { async: true });
+  group.addInRounds("process", tasks);
 }
 
 /**

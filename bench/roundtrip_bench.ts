@@ -47,7 +47,7 @@ const INPUTS = Object.freeze({ name: "bench" });
  * const group = new BenchGroup({ time: 1, filter: "rtt" });
  * await roundtripBench(group);
  * try {
- *   for (const task of group.tasks) await task.bench.run();
+ *   for (const task of group.tasks) await task.measure();
  * } finally {
  *   await group.close();
  * }

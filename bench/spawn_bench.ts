@@ -22,12 +22,13 @@ const INPUTS = Object.freeze({ name: "bench" });
  *
  * const group = new BenchGroup({ time: 1, filter: "bare-worker-spawn" });
  * await spawnBench(group);
+ * let rows;
  * try {
- *   for (const task of group.tasks) await task.bench.run();
+ *   rows = await group.tasks[0]!.measure();
  * } finally {
  *   await group.close();
  * }
- * assert.equal(group.tasks[0]?.bench.tasks[0]?.result.state, "completed");
+ * assert.equal(rows[0]?.state, "measured");
  * ```
  */
 export async function spawnBench(group: BenchGroup): Promise<void> {
