@@ -296,6 +296,11 @@ async function measureInRounds(
   const samples = new Map(tasks.map((task) => [task.name, [] as number[]]));
   const failures = new Map<string, string>();
   const live = () => tasks.filter((task) => !failures.has(task.name));
+  const fail = (task: RoundTask, error: unknown) =>
+    failures.set(
+      task.name,
+      error instanceof Error ? error.message : String(error),
+    );
   const sample = async (task: RoundTask, timed: boolean) => {
     const bench = new Bench({
       name: task.name,
@@ -309,10 +314,7 @@ async function measureInRounds(
     try {
       await bench.run();
     } catch (error) {
-      failures.set(
-        task.name,
-        error instanceof Error ? error.message : String(error),
-      );
+      fail(task, error);
       return;
     }
     const taken = bench.tasks[0]?.result;
@@ -324,10 +326,7 @@ async function measureInRounds(
     try {
       await task.hooks?.beforeAll();
     } catch (error) {
-      failures.set(
-        task.name,
-        error instanceof Error ? error.message : String(error),
-      );
+      fail(task, error);
     }
   }
   for (let round = 0; round < budget.warmupIterations; round++) {
