@@ -65,13 +65,19 @@ export interface GroupTask {
   after?: () => unknown;
 }
 
+/** What a task does with a {@linkcode BenchGroup.scoped} resource: make it, then release it. */
+export interface ScopedHooks {
+  beforeAll(): Promise<void>;
+  after(): Promise<void>;
+}
+
 /** A task measured in rounds with others: see {@linkcode BenchGroup.addInRounds}. */
 export interface RoundTask {
   name: string;
   fn: () => Promise<unknown>;
   /** What it uses, from {@linkcode BenchGroup.scoped}: made before the first round, released
    * after the last. */
-  hooks?: { beforeAll(): Promise<void>; after(): Promise<void> };
+  hooks?: ScopedHooks;
 }
 
 /**
@@ -222,7 +228,7 @@ export class BenchGroup {
     release: (value: T) => unknown,
   ): {
     readonly value: T;
-    readonly hooks: { beforeAll(): Promise<void>; after(): Promise<void> };
+    readonly hooks: ScopedHooks;
   } {
     let current: { value: T } | undefined;
     const releaseCurrent = async () => {
