@@ -26,6 +26,7 @@ import {
   type SpawnedHost,
   spawnHost,
 } from "../sandbox/_host_process.ts";
+import { denoSystem } from "../sandbox/_system_deno.ts";
 
 const FORMAT = 2;
 // Entries beyond this many are removed, oldest first, when one is written.
@@ -92,7 +93,7 @@ export function openLaunchCache(
       if (value !== undefined) command.env[name] = value;
     }
     try {
-      early = { command, spawned: spawnHost(command) };
+      early = { command, spawned: spawnHost(command, denoSystem) };
     } catch {
       // A command that no longer starts: the run starts its own host and rewrites the entry.
     }
@@ -104,11 +105,7 @@ export function openLaunchCache(
     if (early === undefined) return;
     const { child, listener, connection, dir: hostDir } = early.spawned;
     early = undefined;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
+    child.kill("SIGKILL");
     listener.close();
     work.push(
       connection.then((conn) => {
@@ -118,10 +115,7 @@ export function openLaunchCache(
           // Already closed by the host's end.
         }
       }, () => {}),
-      child.status.then(() => Deno.remove(hostDir, { recursive: true })).then(
-        () => {},
-        () => {},
-      ),
+      child.status.then(() => denoSystem.remove(hostDir)),
     );
   }
 

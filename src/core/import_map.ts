@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sourceUrl } from "../_util/source_url.ts";
 import { ImportMapError } from "../errors.ts";
 
 /** The CDN base that `requires: name@range` maps to by default. */
@@ -13,7 +14,7 @@ export const DEFAULT_CDN = "https://esm.sh";
 
 /** Entries every run has: the built-in steps under `stepbox/steps/`. */
 export const BUILTIN_IMPORTS: Readonly<Record<string, string>> = Object.freeze({
-  "stepbox/steps/": new URL("../steps/", import.meta.url).href,
+  "stepbox/steps/": sourceUrl("steps/").href,
 });
 
 /** One `requires` entry, translated. */

@@ -10,9 +10,28 @@
  * @module
  */
 
+/** Signals a process group by its leader's pid; one that is gone is skipped, without error. */
+export type KillGroup = (pid: number, signal: Deno.Signal) => void;
+
+function denoKillGroup(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, signal);
+  } catch {
+    // Gone already, or no `run` permission in full.
+  }
+}
+
 /** The process groups of running commands. */
 export class CommandGroups {
   readonly #leaders = new Set<number>();
+  readonly #kill: KillGroup;
+
+  /**
+   * @param kill How to signal a group: Deno's `kill` unless the parent runs on another runtime.
+   */
+  constructor(kill: KillGroup = denoKillGroup) {
+    this.#kill = kill;
+  }
 
   /**
    * Records a running command's group.
@@ -58,13 +77,7 @@ export class CommandGroups {
    * ```
    */
   signal(signal: Deno.Signal): void {
-    for (const pid of this.#leaders) {
-      try {
-        Deno.kill(-pid, signal);
-      } catch {
-        // Gone already, or no `run` permission in full.
-      }
-    }
+    for (const pid of this.#leaders) this.#kill(pid, signal);
     if (signal === "SIGKILL") this.#leaders.clear();
   }
 }

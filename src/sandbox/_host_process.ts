@@ -1,14 +1,21 @@
 /**
  * How a sandbox host process is started: its whole command line and environment as one value
  * ({@linkcode HostCommand}), so that a host started ahead of time (the CLI's launch cache) can be
- * compared with the one a run needs before it is used. Deno-specific; loads nothing else of the
- * sandbox.
+ * compared with the one a run needs before it is used. Loads nothing else of the sandbox: the
+ * runtime's services come in as a {@linkcode HostSystem}.
  *
  * @module
  */
 
+import { sourceUrl } from "../_util/source_url.ts";
 import { stableJson } from "../_util/stable_json.ts";
 import type { HostConfig } from "./host_main.ts";
+import type {
+  HostChild,
+  HostConnection,
+  HostListener,
+  HostSystem,
+} from "./_system.ts";
 
 /**
  * Stands for the host's socket path in {@linkcode HostCommand.flags}: each host gets a socket in
@@ -32,7 +39,7 @@ export function laneSocket(socket: string, slot: number): string {
   return `${socket}.lane${slot}`;
 }
 
-const HOST_ENTRY = new URL("./host_entry.ts", import.meta.url);
+const HOST_ENTRY = sourceUrl("sandbox/host_entry.ts");
 
 // Most import maps fit on the command line as a data: URL, which saves writing a file before
 // every host start; a large one (beyond what one argument may hold) goes to a file.
@@ -74,11 +81,11 @@ export interface HostCommand {
 
 /** A started host process and its connection, accepted as soon as the host makes it. */
 export interface SpawnedHost {
-  readonly child: Deno.ChildProcess;
+  readonly child: HostChild;
   /** Where the host connects to; closed by whoever takes the connection. */
-  readonly listener: Deno.Listener;
+  readonly listener: HostListener;
   /** The host's connection; rejects once the listener is closed without one. */
-  readonly connection: Promise<Deno.Conn>;
+  readonly connection: Promise<HostConnection>;
   /** The host's private directory (its socket, perhaps its import map); removed after. */
   readonly dir: string;
   /** The host's socket path, in `dir`. */
@@ -99,29 +106,34 @@ export interface HostLauncher {
  * Synchronous: the process is on its way before the caller goes on.
  *
  * @param command What to start.
+ * @param system The runtime's services.
  * @returns The process, its listener, its connection to come and its directory.
  *
  * @example Start a host and stop it before it connects
  * ```ts ignore
- * const host = spawnHost(command);
+ * const host = spawnHost(command, denoSystem);
  * host.child.kill("SIGKILL");
  * host.listener.close();
  * await host.child.status;
- * await Deno.remove(host.dir, { recursive: true });
+ * denoSystem.removeSync(host.dir);
  * ```
  */
-export function spawnHost(command: HostCommand): SpawnedHost {
-  const dir = Deno.makeTempDirSync({ prefix: "stepbox-host-" });
+export function spawnHost(
+  command: HostCommand,
+  system: HostSystem,
+): SpawnedHost {
+  const dir = system.makeTempDirSync("stepbox-host-");
   const socket = `${dir}/host.sock`;
   let importMap = inlineImportMap(command.importMap);
   if (importMap === undefined) {
     importMap = `${dir}/import_map.json`;
-    Deno.writeTextFileSync(importMap, command.importMap);
+    system.writeTextFileSync(importMap, command.importMap);
   }
-  const listener = Deno.listen({ transport: "unix", path: socket });
+  const listener = system.listen(socket);
   try {
-    const child = new Deno.Command(command.denoPath, {
-      args: [
+    const child = system.spawn(
+      command.denoPath,
+      [
         "run",
         "--no-config",
         "--quiet",
@@ -132,18 +144,14 @@ export function spawnHost(command: HostCommand): SpawnedHost {
         HOST_ENTRY.href,
         JSON.stringify({ ...command.config, socket } satisfies HostConfig),
       ],
-      env: command.env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+      command.env,
+    );
     const connection = listener.accept();
     connection.catch(() => {});
     return { child, listener, connection, dir, socket };
   } catch (error) {
     listener.close();
-    Deno.removeSync(dir, { recursive: true });
+    system.removeSync(dir);
     throw error;
   }
 }

@@ -11,6 +11,7 @@ import type * as Comlink from "npm:comlink@^4.4.2";
 import { SandboxError } from "../errors.ts";
 import type { HostApi, WorkerTarget } from "./host_main.ts";
 import type { LaneGrant } from "./policy.ts";
+import type { HostSystem } from "./_system.ts";
 import { PieceAssembly, sendPieces, type Split } from "./_pieces.ts";
 import {
   deserializeError,
@@ -28,6 +29,8 @@ export interface LaneHost {
   readonly api: Comlink.Remote<Pick<HostApi, "openLane" | "closeLane">>;
   /** Resolves once the host has died, with why, for the step of a given target. */
   readonly died: Promise<(target: WorkerTarget) => unknown>;
+  /** The parent's runtime, whose sockets the lanes listen on. */
+  readonly system: Pick<HostSystem, "listen" | "removeSync">;
 }
 
 /** What a lane tells its owner. */
@@ -131,12 +134,10 @@ export class Lane {
   }
 
   async #open(grant: LaneGrant, events: LaneEvents): Promise<void> {
-    try {
-      Deno.removeSync(this.socket);
-    } catch {
-      // Nothing was left there.
-    }
-    const listener = Deno.listen({ transport: "unix", path: this.socket });
+    const system = this.#host.system;
+    // Whatever a lane before this one left there.
+    system.removeSync(this.socket);
+    const listener = system.listen(this.socket);
     const token = crypto.randomUUID();
     const handshakes = new Set<StdioEndpoint>();
     let isAccepted = false;
@@ -149,7 +150,8 @@ export class Lane {
     // none; every other one is closed.
     void (async () => {
       try {
-        for await (const conn of listener) {
+        while (true) {
+          const conn = await listener.accept();
           const endpoint = createStdioEndpoint(conn, conn);
           handshakes.add(endpoint);
           endpoint.channel(0).addEventListener("message", (event) => {
@@ -253,11 +255,7 @@ export class Lane {
     } finally {
       listener.close();
       for (const endpoint of handshakes) void endpoint.close();
-      try {
-        Deno.removeSync(this.socket);
-      } catch {
-        // Already gone.
-      }
+      system.removeSync(this.socket);
     }
   }
 }

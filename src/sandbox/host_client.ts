@@ -14,6 +14,7 @@
 // module build as a plain file, off the path of a CLI run before its sandbox can start.
 import type * as Comlink from "npm:comlink@^4.4.2";
 import { isWithinPosixPath } from "../_util/posix_path.ts";
+import { sourceUrl } from "../_util/source_url.ts";
 import { stableJson } from "../_util/stable_json.ts";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
 import type { OutputChunk } from "../types.ts";
@@ -56,18 +57,27 @@ import type { WorkerSignal } from "./worker_entry.ts";
 import {
   type HostCommand,
   type HostLauncher,
+  inlineImportMap,
   laneSocket,
   SOCKET_TOKEN,
   type SpawnedHost,
   spawnHost,
 } from "./_host_process.ts";
 import { Lane } from "./_lane.ts";
+import {
+  type HostChild,
+  type HostConnection,
+  type HostSignal,
+  type HostSystem,
+  loadHostSystem,
+} from "./_system.ts";
 
 /** Options of {@linkcode createSandboxExecutor}. */
 export interface SandboxExecutorOptions {
   /** `step`: a fresh worker per call; `pool`: warm workers reused per module + permissions. */
   isolation: "step" | "pool";
-  /** The Deno binary that runs sandbox hosts. @default Deno.execPath() */
+  /** The Deno binary that runs sandbox hosts. @default on Deno, `Deno.execPath()`; on Node, the
+   * `deno` npm package's binary, else `deno` on `PATH` */
   denoPath?: string;
   /** A host is replaced after it started this many workers (bounds leaks). @default 200 */
   maxWorkersPerHost?: number;
@@ -107,7 +117,6 @@ const DEFAULT_ESSENTIAL_ENV = Object.freeze([
   "LANG",
 ]);
 const DEFAULT_MEMORY_MB = 512;
-const SRC_DIR = new URL("../", import.meta.url);
 /**
  * A timeout without a timer: Deno 2.9.6 loads its Node-compatible timers on the first
  * `setTimeout` (about 4 ms of this thread), which a CLI would pay before its first step for a
@@ -164,7 +173,10 @@ class Host {
   readonly needs: HostNeeds;
   readonly memoryMb: number;
   readonly pending = new Map<number, Pending>();
-  readonly #child: Deno.ChildProcess;
+  readonly system: HostSystem;
+  /** The Deno binary it runs on. */
+  readonly denoPath: string;
+  readonly #child: HostChild;
   readonly #endpoint: StdioEndpoint;
   readonly #dir: string;
   readonly api: Comlink.Remote<HostApi>;
@@ -181,7 +193,7 @@ class Host {
   // Set once a built-in step ran here: its commands may still be running when the host ends.
   #ranBuiltin = false;
   // The commands the host's built-ins are running, as it reports them.
-  readonly #commands = new CommandGroups();
+  readonly #commands: CommandGroups;
   #stderrTail = "";
   #pumps: Promise<void>[] = [];
   workersStarted = 0;
@@ -198,7 +210,9 @@ class Host {
       key: string;
       needs: HostNeeds;
       memoryMb: number;
-      child: Deno.ChildProcess;
+      system: HostSystem;
+      denoPath: string;
+      child: HostChild;
       endpoint: StdioEndpoint;
       dir: string;
       preloaded: readonly string[];
@@ -212,6 +226,9 @@ class Host {
     this.key = init.key;
     this.needs = init.needs;
     this.memoryMb = init.memoryMb;
+    this.system = init.system;
+    this.denoPath = init.denoPath;
+    this.#commands = new CommandGroups(init.system.killGroup);
     this.#child = init.child;
     this.#endpoint = init.endpoint;
     this.#dir = init.dir;
@@ -384,7 +401,7 @@ class Host {
   }
 
   async #pump(
-    stream: ReadableStream<Uint8Array>,
+    stream: AsyncIterable<Uint8Array>,
     name: "stdout" | "stderr",
   ): Promise<void> {
     const decoder = new TextDecoder();
@@ -552,12 +569,8 @@ class Host {
     return this.#ranBuiltin;
   }
 
-  #signal(signal: Deno.Signal): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // Already exited.
-    }
+  #signal(signal: HostSignal): void {
+    this.#child.kill(signal);
   }
 
   async close(): Promise<void> {
@@ -580,18 +593,27 @@ class Host {
       Promise.all(this.#pumps),
     ]);
     await this.died;
-    await removeDir(this.#dir);
+    await this.system.remove(this.#dir);
   }
-}
-
-async function removeDir(dir: string): Promise<void> {
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
 }
 
 // "error: Uncaught (in worker "name") ..." and its indented stack lines, colours included.
 const WORKER_UNCAUGHT =
   // deno-lint-ignore no-control-regex -- Deno colours its error output
   /(?:\u001b\[[0-9;]*m)*error(?:\u001b\[[0-9;]*m)*: Uncaught \(in worker "[^"\n]*"\)[^\n]*(?:\n|$)(?:(?:[ \t]+at |[ \t]*\d*[ \t]*\|)[^\n]*(?:\n|$))*/g;
+
+async function textOf(stream: AsyncIterable<Uint8Array>): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    for await (const chunk of stream) {
+      text += decoder.decode(chunk, { stream: true });
+    }
+  } catch {
+    // Cut short: what arrived is enough to explain.
+  }
+  return text + decoder.decode();
+}
 
 function lastLines(text: string): string {
   // deno-lint-ignore no-control-regex -- strip ANSI colours from Deno's error output
@@ -602,7 +624,6 @@ function lastLines(text: string): string {
   return lines.slice(-3).join(" | ").slice(0, 500);
 }
 
-const COMLINK_BUILD = "npm:comlink@^4.4.2/dist/esm/comlink.mjs";
 let comlinkModule: Promise<typeof Comlink> | undefined;
 
 function loadComlink(url: string): Promise<typeof Comlink> {
@@ -612,42 +633,6 @@ function loadComlink(url: string): Promise<typeof Comlink> {
     comlinkModule.catch(() => {});
   }
   return comlinkModule;
-}
-
-async function comlinkFileUrl(): Promise<string> {
-  // comlink's ES module build as a file: URL, which the host loads as a plain local file. (The
-  // package's main is a UMD file: loading that as CommonJS started Node compatibility and cost
-  // every process ~18 ms.)
-  const resolve = () => new URL(import.meta.resolve(COMLINK_BUILD));
-  let resolved = resolve();
-  if (resolved.protocol !== "file:") {
-    // No node_modules directory: once loaded from Deno's npm cache, it resolves to its file
-    // there. (A literal, so that Deno's module graph knows the package.)
-    try {
-      await import("npm:comlink@^4.4.2/dist/esm/comlink.mjs");
-      resolved = resolve();
-    } catch {
-      // Reported below.
-    }
-  }
-  const candidates = [
-    resolved,
-    new URL("../node_modules/comlink/dist/esm/comlink.mjs", SRC_DIR),
-  ];
-  for (const url of candidates) {
-    if (url.protocol !== "file:") continue;
-    try {
-      Deno.statSync(url);
-      return url.href;
-    } catch {
-      // Try the next place.
-    }
-  }
-  throw new SandboxError(
-    `Cannot find comlink's ES module build (tried ${
-      candidates.map((url) => `"${url.href}"`).join(", ")
-    }); run "deno install" in the stepbox directory so that node_modules/comlink exists`,
-  );
 }
 
 function isRemote(specifier: string): boolean {
@@ -733,22 +718,19 @@ export function createSandboxExecutor(
       }`,
     );
   }
-  const deno = (globalThis as { Deno?: Partial<typeof Deno> }).Deno;
-  if (
-    typeof deno?.Command !== "function" || typeof deno.listen !== "function" ||
-    typeof Worker !== "function"
-  ) {
-    // Fail closed: without subprocesses and Workers nothing here could confine a step.
-    throw new SandboxError(
-      `Cannot create a "${isolation}" sandbox executor: this runtime lacks Deno's subprocess, socket or Worker API; run under Deno, or choose isolation "inline", which does not enforce permissions`,
-    );
-  }
-  const denoPath = options.denoPath ?? Deno.execPath();
+  // Deno's at once; Node's once its module has loaded, before the first host starts.
+  const loading = loadHostSystem(isolation);
+  let system = loading instanceof Promise ? undefined : loading;
+  const systemReady = loading instanceof Promise
+    ? loading.then((loaded) => system = loaded)
+    : undefined;
+  systemReady?.catch(() => {});
+  let denoPath = options.denoPath;
   const maxWorkersPerHost = options.maxWorkersPerHost ?? 200;
   const essentialEnv = options.essentialEnv ?? DEFAULT_ESSENTIAL_ENV;
   const info: ExecutorInfo = Object.freeze({
     isolation,
-    runtime: "deno",
+    runtime: system === undefined ? "node" : "deno",
     enforcesPermissions: true,
   });
   const hosts = new Map<string, Host>();
@@ -760,15 +742,16 @@ export function createSandboxExecutor(
   let nextId = 0;
   let closed = false;
 
-  function hostEnv(policyEnv: Record<string, string>): Record<string, string> {
+  function hostEnv(
+    system: HostSystem,
+    policyEnv: Record<string, string>,
+  ): Record<string, string> {
     const env: Record<string, string> = {};
     for (const name of essentialEnv) {
-      try {
-        const value = Deno.env.get(name);
-        if (value !== undefined) env[name] = value;
-      } catch {
-        // No env permission in the parent: the host gets only the policy's environment.
-      }
+      // Unreadable (no env permission in the parent) is as unset: the host gets only the
+      // policy's environment.
+      const value = system.env(name);
+      if (value !== undefined) env[name] = value;
     }
     return { ...env, ...policyEnv };
   }
@@ -867,7 +850,10 @@ export function createSandboxExecutor(
 
   // Resolves with the host's connection; kills it and says why when it exits or does not
   // connect in time.
-  async function connectionOf(spawned: SpawnedHost): Promise<Deno.Conn> {
+  async function connectionOf(
+    spawned: SpawnedHost,
+    denoPath: string,
+  ): Promise<HostConnection> {
     const { child } = spawned;
     const startTimeoutMs = options.startTimeoutMs ?? 30_000;
     let hasExited = false;
@@ -889,8 +875,8 @@ export function createSandboxExecutor(
     }
     await child.status.catch(() => {});
     const [out, err] = await Promise.all([
-      new Response(child.stdout).text().catch(() => ""),
-      new Response(child.stderr).text().catch(() => ""),
+      textOf(child.stdout),
+      textOf(child.stderr),
     ]);
     throw new SandboxError(
       `Cannot start the sandbox host: ${
@@ -910,7 +896,9 @@ export function createSandboxExecutor(
     preload: HostConfig["preload"],
     onLaunched?: () => void,
   ): Promise<Host> {
-    comlinkUrl ??= await comlinkFileUrl();
+    system ??= await systemReady!;
+    denoPath ??= system.denoPath();
+    comlinkUrl ??= await system.comlinkFileUrl();
     const memoryMb = callOptions.policy.memoryMb ?? DEFAULT_MEMORY_MB;
     if (!Number.isInteger(memoryMb) || memoryMb < 16) {
       throw new PolicyError(
@@ -922,7 +910,10 @@ export function createSandboxExecutor(
       ...needs.importHosts,
       ...(Array.isArray(grant) ? grant : []),
     ];
-    const srcDir = decodeURIComponent(SRC_DIR.pathname).replace(/\/$/, "");
+    const srcDir = decodeURIComponent(sourceUrl(".").pathname).replace(
+      /\/$/,
+      "",
+    );
     const comlinkDir = dirOf(comlinkUrl)!;
     // A pool host may grant its Workers these sockets, one per lane.
     const poolSize = options.poolSize ?? 8;
@@ -954,7 +945,7 @@ export function createSandboxExecutor(
       ),
       memoryMb,
       config: { comlinkUrl, preparedIdleMs: 10_000 },
-      env: hostEnv(callOptions.policy.env),
+      env: hostEnv(system, callOptions.policy.env),
     };
     if (preload !== undefined) command.config.preload = preload;
     // Synchronous, like everything up to here: the host process starts before the caller goes
@@ -962,7 +953,7 @@ export function createSandboxExecutor(
     // for exactly this command is used instead; it was told no workers to preload, so it is
     // told them once connected.
     const early = options.launcher?.take(command);
-    const spawned = early ?? spawnHost(command);
+    const spawned = early ?? spawnHost(command, system);
     const { child, listener, dir } = spawned;
     // A hint is under way once its process starts (a host started ahead of time: once it has
     // been told its workers, below).
@@ -970,7 +961,7 @@ export function createSandboxExecutor(
     try {
       // Loads while the host boots; the first host's connection is the first use.
       const comlinkLoading = loadComlink(comlinkUrl);
-      const conn = await connectionOf(spawned);
+      const conn = await connectionOf(spawned, denoPath);
       // Frames are written straight to the socket: one write per message. A listener that
       // throws here is a bug of this file: it must not become an uncaught error in the
       // embedding process, so the host is stopped and its calls fail with that error.
@@ -1000,17 +991,15 @@ export function createSandboxExecutor(
       }
       // The host read its import map at start-up and the socket is connected: unless the
       // directory holds lanes to come, closing has nothing left to remove.
-      if (lanes.length === 0) void removeDir(dir);
-      let cwd: string | undefined;
-      try {
-        cwd = Deno.cwd();
-      } catch {
-        // No read permission here: relative permission paths stay unresolved.
-      }
+      if (lanes.length === 0) void system.remove(dir);
+      // Unreadable (no read permission here): relative permission paths stay unresolved.
+      const cwd = system.cwd();
       const host = new Host({
         key,
         needs,
         memoryMb,
+        system,
+        denoPath,
         child,
         endpoint,
         dir,
@@ -1028,7 +1017,7 @@ export function createSandboxExecutor(
       started.host = host;
       return host;
     } catch (error) {
-      await removeDir(dir);
+      await system.remove(dir);
       throw error;
     } finally {
       listener.close();
@@ -1113,35 +1102,34 @@ export function createSandboxExecutor(
     let done = prefetched.get(specifier);
     if (done === undefined) {
       done = (async () => {
-        const dir = await Deno.makeTempDir({ prefix: "stepbox-cache-" });
+        const system = host.system;
+        const importMapText = JSON.stringify({
+          imports: callOptions.importMap,
+        });
+        let importMap = inlineImportMap(importMapText);
+        let dir: string | undefined;
         try {
-          const importMapFile = `${dir}/import_map.json`;
-          await Deno.writeTextFile(
-            importMapFile,
-            JSON.stringify({ imports: callOptions.importMap }),
-          );
+          if (importMap === undefined) {
+            dir = system.makeTempDirSync("stepbox-cache-");
+            importMap = `${dir}/import_map.json`;
+            system.writeTextFileSync(importMap, importMapText);
+          }
           const hostsList = [...host.needs.importHosts];
-          await new Deno.Command(denoPath, {
-            args: [
-              "cache",
-              "--no-config",
-              "--quiet",
-              `--import-map=${importMapFile}`,
-              ...(hostsList.length > 0
-                ? [`--allow-import=${hostsList.join(",")}`]
-                : []),
-              specifier,
-            ],
-            env: hostEnv({}),
-            clearEnv: true,
-            stdin: "null",
-            stdout: "null",
-            stderr: "null",
-          }).output();
+          // The worker's own load reports whatever goes wrong here.
+          await system.run(host.denoPath, [
+            "cache",
+            "--no-config",
+            "--quiet",
+            `--import-map=${importMap}`,
+            ...(hostsList.length > 0
+              ? [`--allow-import=${hostsList.join(",")}`]
+              : []),
+            specifier,
+          ], hostEnv(system, {}));
         } catch {
-          // The worker's own load reports what is wrong.
+          // No temporary directory: the worker's own load reports what is wrong.
         } finally {
-          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          if (dir !== undefined) await system.remove(dir);
         }
       })();
       prefetched.set(specifier, done);
@@ -1186,7 +1174,8 @@ export function createSandboxExecutor(
       }
       if (target.builtin) {
         stepCall.context = {
-          workingDirectory: callOptions.workingDirectory ?? Deno.cwd(),
+          workingDirectory: callOptions.workingDirectory ??
+            host.system.cwd() ?? "/",
           env: callOptions.env,
         };
       }

@@ -9,6 +9,7 @@
 import {
   OutputNotCloneableError,
   ReferenceResolutionError,
+  SandboxError,
   StepTimeoutError,
 } from "../errors.ts";
 import { findUncloneable } from "../core/cloneable.ts";
@@ -124,6 +125,13 @@ export function createInlineExecutor(): Executor {
     options: CallOptions,
     commands: CommandGroups | undefined,
   ): Promise<unknown> {
+    if (target.builtin && info.runtime !== "deno") {
+      // The built-ins are TypeScript written against Deno's APIs.
+      throw new SandboxError(
+        `Cannot run built-in step "${target.reference}" inline on ${info.runtime}: the built-in steps need Deno; use isolation "step" or "pool", which run them in a Deno sandbox host`,
+        { moduleUrl: target.specifier },
+      );
+    }
     const key = `${target.specifier}#${target.exportName}`;
     let load = loaded.get(key);
     if (load === undefined) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { sourceUrl } from "../_util/source_url.ts";
 import type { Permissions } from "../types.ts";
 
 /** One built-in step. */
@@ -37,7 +38,7 @@ function builtin(
 ): BuiltinStep {
   return Object.freeze({
     name,
-    moduleUrl: new URL(`./${name}.ts`, import.meta.url).href,
+    moduleUrl: sourceUrl(`steps/${name}.ts`).href,
     permissions: Object.freeze(permissions),
     ...extra,
   });

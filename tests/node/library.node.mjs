@@ -7,7 +7,6 @@ import { test } from "node:test";
 const PACKAGE = "stepbox";
 const {
   applyValues,
-  createExecutor,
   createInlineExecutor,
   createMemoryValueSource,
   detectRuntime,
@@ -72,23 +71,6 @@ test("a failing step rejects with StepExecutionError, its error intact as the ca
       assert.equal(error.cause.cause.message, "upload failed");
       return true;
     },
-  );
-});
-
-test("the sandboxed isolations say they need Deno, and name the way out", async () => {
-  for (const isolation of ["step", "pool"]) {
-    await assert.rejects(createExecutor(isolation), (error) => {
-      assert.equal(error.name, "SandboxError");
-      assert.match(
-        error.message,
-        /run under Deno, or choose isolation "inline"/,
-      );
-      return true;
-    });
-  }
-  await assert.rejects(
-    runSteps([{ "./steps.mjs#greet": { name: "x" } }], { baseUrl }),
-    { name: "SandboxError" },
   );
 });
 

@@ -6,6 +6,7 @@ import { serializeError } from "../../src/sandbox/protocol.ts";
 import { createStdioEndpoint } from "../../src/sandbox/stdio_endpoint.ts";
 import type { WorkerSignal } from "../../src/sandbox/worker_entry.ts";
 import { Lane, type LaneHost } from "../../src/sandbox/_lane.ts";
+import { denoSystem } from "../../src/sandbox/_system_deno.ts";
 import { callOptions, fixtureTarget } from "./executor_suite.ts";
 
 const TARGET = {
@@ -174,6 +175,7 @@ function scriptedHost(
       },
     } as unknown as LaneHost["api"],
     died: new Promise(() => {}),
+    system: denoSystem,
   };
 }
 
