@@ -5,7 +5,7 @@
  * @module
  */
 
-import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
+import { type Files, files } from "../_util/files.ts";
 import { formatBytes } from "../_util/format_bytes.ts";
 import { normalizePosixPath } from "../_util/posix_path.ts";
 import { StepFileError } from "../errors.ts";
@@ -61,21 +61,26 @@ export async function loadStepFile(
 ): Promise<LoadedStepFile> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const name = options.displayName ?? path;
-  if (!hasDenoFs()) {
+  let fs: Files;
+  try {
+    fs = await files();
+  } catch (error) {
     throw new StepFileError(
-      `Cannot read step file "${name}": ${NO_DENO_FS}; read it yourself and pass its text to parseStepFile()`,
+      `Cannot read step file "${name}": ${
+        (error as Error).message
+      }; read it yourself and pass its text to parseStepFile()`,
       { file: name },
     );
   }
-  const absolute = resolvePath(options.cwd ?? Deno.cwd(), path);
-  let info: Deno.FileInfo;
+  const absolute = resolvePath(options.cwd ?? fs.cwd(), path);
+  let info: { isFile: boolean; isDirectory: boolean; size: number };
   try {
-    info = await Deno.stat(absolute);
+    info = await fs.stat(absolute);
   } catch (error) {
     throw new StepFileError(
-      error instanceof Deno.errors.NotFound
+      fs.kind(error) === "not-found"
         ? `Cannot read step file "${name}": it does not exist; check the path, or create it`
-        : `Cannot read step file "${name}": ${messageOf(error)}`,
+        : `Cannot read step file "${name}": ${messageOf(fs, error)}`,
       { file: name },
       { cause: error },
     );
@@ -100,7 +105,7 @@ export async function loadStepFile(
   }
   let bytes: Uint8Array;
   try {
-    bytes = await readCapped(absolute, maxBytes);
+    bytes = await readCapped(fs, absolute, maxBytes);
   } catch (error) {
     if (error instanceof StepFileError) {
       throw new StepFileError(
@@ -109,7 +114,7 @@ export async function loadStepFile(
       );
     }
     throw new StepFileError(
-      `Cannot read step file "${name}": ${messageOf(error)}`,
+      `Cannot read step file "${name}": ${messageOf(fs, error)}`,
       { file: name },
       { cause: error },
     );
@@ -141,8 +146,12 @@ export async function loadStepFile(
 }
 
 /** Reads the file, and checks the size again: it may have grown since stat(). */
-async function readCapped(path: string, maxBytes: number): Promise<Uint8Array> {
-  const bytes = await Deno.readFile(path);
+async function readCapped(
+  fs: Files,
+  path: string,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  const bytes = await fs.readFile(path);
   if (bytes.length > maxBytes) {
     throw new StepFileError(
       `it is more than the limit of ${
@@ -166,8 +175,8 @@ function toFileUrl(path: string): URL {
   return url;
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Deno.errors.PermissionDenied) {
+function messageOf(fs: Files, error: unknown): string {
+  if (fs.kind(error) === "denied") {
     return "permission denied; check the file's permissions";
   }
   return error instanceof Error ? error.message : String(error);

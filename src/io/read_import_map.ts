@@ -6,7 +6,7 @@
  * @module
  */
 
-import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
+import { type Files, files } from "../_util/files.ts";
 import { ImportMapError } from "../errors.ts";
 
 /** Options of {@linkcode readImportMap}. */
@@ -44,20 +44,19 @@ export async function readImportMap(
   path: string,
   options: ReadImportMapOptions = {},
 ): Promise<Record<string, string>> {
-  if (!hasDenoFs()) {
-    throw new ImportMapError(
-      `Cannot read import map "${path}": ${NO_DENO_FS}; pass the map as runSteps' importMap option`,
-    );
-  }
+  const fs = await filesFor(
+    `Cannot read import map "${path}"`,
+    "pass the map as runSteps' importMap option",
+  );
   const absolute = path.startsWith("/")
     ? path
-    : `${(options.cwd ?? Deno.cwd()).replace(/\/+$/, "")}/${path}`;
+    : `${(options.cwd ?? fs.cwd()).replace(/\/+$/, "")}/${path}`;
   let text: string;
   try {
-    text = await Deno.readTextFile(absolute);
+    text = await fs.readTextFile(absolute);
   } catch (error) {
     throw new ImportMapError(
-      error instanceof Deno.errors.NotFound
+      fs.kind(error) === "not-found"
         ? `Cannot read import map "${path}": it does not exist; check the path`
         : `Cannot read import map "${path}": ${
           error instanceof Error ? error.message : String(error)
@@ -94,18 +93,17 @@ export async function readImportMap(
 export async function readProjectImports(
   directory: string,
 ): Promise<{ imports: Record<string, string>; configFile?: string }> {
-  if (!hasDenoFs()) {
-    throw new ImportMapError(
-      `Cannot look for a deno.json above "${directory}": ${NO_DENO_FS}; pass its imports as runSteps' importMap option`,
-    );
-  }
+  const fs = await filesFor(
+    `Cannot look for a deno.json above "${directory}"`,
+    "pass its imports as runSteps' importMap option",
+  );
   let current = directory.replace(/\/+$/, "") || "/";
   while (true) {
     for (const name of ["deno.json", "deno.jsonc"]) {
       const candidate = `${current === "/" ? "" : current}/${name}`;
       let text: string;
       try {
-        text = await Deno.readTextFile(candidate);
+        text = await fs.readTextFile(candidate);
       } catch {
         continue;
       }
@@ -116,6 +114,16 @@ export async function readProjectImports(
     }
     if (current === "/") return { imports: {} };
     current = current.slice(0, current.lastIndexOf("/")) || "/";
+  }
+}
+
+async function filesFor(what: string, instead: string): Promise<Files> {
+  try {
+    return await files();
+  } catch (error) {
+    throw new ImportMapError(
+      `${what}: ${(error as Error).message}; ${instead}`,
+    );
   }
 }
 

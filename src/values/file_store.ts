@@ -17,7 +17,7 @@
  * @module
  */
 
-import { hasDenoFs, NO_DENO_FS } from "../_util/deno_fs.ts";
+import { files, hasFiles, NO_FILES } from "../_util/files.ts";
 import { ValueStoreError } from "../errors.ts";
 import type { BlockDocument } from "../types.ts";
 import type { ValueSource } from "./value_source.ts";
@@ -77,9 +77,9 @@ export class FileStore implements ValueSource {
    * @param directory The store's directory; created on the first write.
    */
   constructor(directory: string) {
-    if (!hasDenoFs()) {
+    if (!hasFiles()) {
       throw new ValueStoreError(
-        `Cannot open the value store in "${directory}": ${NO_DENO_FS}; use createMemoryValueSource() or PrefectClient instead`,
+        `Cannot open the value store in "${directory}": ${NO_FILES}; use createMemoryValueSource() or PrefectClient instead`,
       );
     }
     this.directory = directory.replace(/\/+$/, "");
@@ -249,11 +249,12 @@ export class FileStore implements ValueSource {
   }
 
   async #read<T>(path: string): Promise<T | undefined> {
+    const fs = await files();
     let text: string;
     try {
-      text = await Deno.readTextFile(path);
+      text = await fs.readTextFile(path);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
+      if (fs.kind(error) === "not-found") return undefined;
       throw new ValueStoreError(
         `Cannot read the store entry "${path}": ${messageOf(error)}`,
         { cause: error },
@@ -287,14 +288,15 @@ export class FileStore implements ValueSource {
     }
     const directory = path.slice(0, path.lastIndexOf("/"));
     const temporary = `${directory}/.${crypto.randomUUID()}.tmp`;
+    const fs = await files();
     try {
       await this.#ensureRoot();
-      await Deno.mkdir(directory, { recursive: true, mode: 0o700 });
-      await Deno.writeTextFile(temporary, text, { mode, createNew: true });
+      await fs.mkdir(directory, { recursive: true, mode: 0o700 });
+      await fs.writeTextFile(temporary, text, { mode, createNew: true });
       // rename() replaces the target atomically: readers see the old entry or the new one.
-      await Deno.rename(temporary, path);
+      await fs.rename(temporary, path);
     } catch (error) {
-      await Deno.remove(temporary).catch(() => {});
+      await fs.remove(temporary).catch(() => {});
       throw new ValueStoreError(
         `Cannot write to the store "${this.directory}": ${messageOf(error)}`,
         { cause: error },
@@ -303,24 +305,26 @@ export class FileStore implements ValueSource {
   }
 
   async #ensureRoot(): Promise<void> {
-    await Deno.mkdir(this.directory, { recursive: true, mode: 0o700 });
+    const fs = await files();
+    await fs.mkdir(this.directory, { recursive: true, mode: 0o700 });
     try {
-      await Deno.writeTextFile(
+      await fs.writeTextFile(
         `${this.directory}/.gitignore`,
         "# Block data are secrets: never commit this directory.\n*\n",
         { createNew: true },
       );
     } catch (error) {
-      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      if (fs.kind(error) !== "exists") throw error;
     }
   }
 
   async #remove(path: string): Promise<boolean> {
+    const fs = await files();
     try {
-      await Deno.remove(path);
+      await fs.remove(path);
       return true;
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
+      if (fs.kind(error) === "not-found") return false;
       throw new ValueStoreError(
         `Cannot remove the store entry "${path}": ${messageOf(error)}`,
         { cause: error },
@@ -330,8 +334,9 @@ export class FileStore implements ValueSource {
 
   async #list(directory: string, directories = false): Promise<string[]> {
     const out: string[] = [];
+    const fs = await files();
     try {
-      for await (const entry of Deno.readDir(directory)) {
+      for await (const entry of fs.readDir(directory)) {
         if (entry.name.startsWith(".")) continue;
         if (
           directories
@@ -342,7 +347,7 @@ export class FileStore implements ValueSource {
         }
       }
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return [];
+      if (fs.kind(error) === "not-found") return [];
       throw new ValueStoreError(
         `Cannot list the store "${directory}": ${messageOf(error)}`,
         { cause: error },

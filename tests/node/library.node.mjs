@@ -1,7 +1,18 @@
 // The npm package on Node: what an embedding service imports. Run by `deno task test` with
 // `node --test` against the `dist/` that `deno task build-npm` writes.
 import assert from "node:assert/strict";
+import {
+  mkdir,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { pathToFileURL } from "node:url";
 // By its package name, as an application imports it; resolved only when Node runs this (the
 // build is not there for deno check to see).
 const PACKAGE = "stepbox";
@@ -14,12 +25,22 @@ const {
   loadStepFile,
   parseStepFile,
   readImportMap,
+  readProjectImports,
   resolveBlockReferences,
   resolveVariables,
   runSteps,
 } = await import(PACKAGE);
 
 const baseUrl = new URL("./", import.meta.url);
+
+async function withTempDir(fn) {
+  const dir = await mkdtemp(join(tmpdir(), "stepbox-node-"));
+  try {
+    return await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 test("detectRuntime() says node", () => {
   assert.equal(detectRuntime(), "node");
@@ -141,19 +162,96 @@ test("applyValues() fills placeholders, and variables and blocks resolve from a 
   assert.deepEqual(resolved, { region: "eu-west-1", token: "s3cr3t" });
 });
 
-test("the file-reading helpers say this runtime reads no files, and what to use instead", async () => {
-  await assert.rejects(loadStepFile("flow.yaml"), {
-    name: "StepFileError",
-    message:
-      'flow.yaml: Cannot read step file "flow.yaml": this runtime has no Deno file system API (stepbox on Node reads no files itself); read it yourself and pass its text to parseStepFile()',
+test("loadStepFile() reads a step file, resolves its steps beside it, and says where it is wrong", async () => {
+  await withTempDir(async (dir) => {
+    await mkdir(join(dir, "flows"));
+    await writeFile(
+      join(dir, "flows", "greet.mjs"),
+      "export const greet = ({ name }) => ({ greeting: `Hi, ${name}` });\n",
+    );
+    await writeFile(
+      join(dir, "flows", "flow.yaml"),
+      "- ./greet.mjs#greet:\n    name: file\n",
+    );
+    const file = await loadStepFile("flows/flow.yaml", { cwd: dir });
+    assert.equal(file.path, join(dir, "flows", "flow.yaml"));
+    assert.equal(file.baseUrl, pathToFileURL(join(dir, "flows")).href + "/");
+    const outputs = await runSteps(file.steps, {
+      baseUrl: file.baseUrl,
+      executor: createInlineExecutor(),
+    });
+    assert.equal(outputs.greeting, "Hi, file");
+    await writeFile(
+      join(dir, "bad.yaml"),
+      "- ./greet.mjs#greet:\n  timeout: soon\n",
+    );
+    await assert.rejects(loadStepFile(join(dir, "bad.yaml")), {
+      name: "StepFileError",
+      message: /bad\.yaml:2:\d+: /,
+    });
+    await assert.rejects(loadStepFile("missing.yaml", { cwd: dir }), {
+      name: "StepFileError",
+      message:
+        'missing.yaml: Cannot read step file "missing.yaml": it does not exist; check the path, or create it',
+    });
+    await assert.rejects(loadStepFile(dir), { message: /it is a directory/ });
   });
-  await assert.rejects(readImportMap("map.json"), {
-    name: "ImportMapError",
-    message: /no Deno file system API .*importMap option/,
+});
+
+test("readImportMap() and readProjectImports() read JSON and deno.json(c) files", async () => {
+  await withTempDir(async (dir) => {
+    await writeFile(
+      join(dir, "map.json"),
+      JSON.stringify({
+        imports: { lodash: "npm:lodash@4", util: "./util.ts" },
+      }),
+    );
+    assert.deepEqual(await readImportMap("map.json", { cwd: dir }), {
+      lodash: "npm:lodash@4",
+      util: pathToFileURL(join(dir, "util.ts")).href,
+    });
+    await assert.rejects(readImportMap(join(dir, "none.json")), {
+      name: "ImportMapError",
+      message: /does not exist/,
+    });
+    await writeFile(
+      join(dir, "deno.jsonc"),
+      '{\n  // steps\n  "imports": { "yaml": "npm:yaml@2" },\n}\n',
+    );
+    await mkdir(join(dir, "flows"));
+    const found = await readProjectImports(join(dir, "flows"));
+    assert.deepEqual(found.imports, { yaml: "npm:yaml@2" });
+    assert.equal(found.configFile, join(dir, "deno.jsonc"));
   });
-  assert.throws(() => new FileStore("/tmp/store"), {
-    name: "ValueStoreError",
-    message:
-      /no Deno file system API .*createMemoryValueSource\(\) or PrefectClient/,
+});
+
+test("FileStore keeps variables and secret blocks in files, written atomically", async () => {
+  await withTempDir(async (dir) => {
+    const store = FileStore.fromEnvironment({ cwd: dir, env: {} });
+    await store.setVariable("region", "eu-west-3");
+    await store.setBlock("secret", "api-token", { value: "s3cr3t" });
+    assert.equal(await store.variable("region"), "eu-west-3");
+    assert.equal(await store.variable("missing"), undefined);
+    const block = await store.blockByName("secret", "api-token");
+    assert.deepEqual(block.data, { value: "s3cr3t" });
+    assert.equal((await store.blockById(block.id)).name, "api-token");
+    const secret = await stat(
+      join(dir, ".stepbox", "blocks", "secret", "api-token.json"),
+    );
+    assert.equal(secret.mode & 0o777, 0o600);
+    assert.match(
+      await readFile(join(dir, ".stepbox", ".gitignore"), "utf8"),
+      /^\*$/m,
+    );
+    assert.deepEqual(
+      await resolveVariables(
+        { where: "{{ prefect.variables.region }}" },
+        { values: store },
+      ),
+      { where: "eu-west-3" },
+    );
+    assert.equal(await store.removeVariable("region"), true);
+    assert.equal(await store.removeVariable("region"), false);
+    assert.deepEqual(await store.listVariables(), []);
   });
 });
