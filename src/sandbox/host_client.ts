@@ -64,6 +64,7 @@ import {
   spawnHost,
 } from "./_host_process.ts";
 import { Lane } from "./_lane.ts";
+import { detectRuntime } from "./select.ts";
 import {
   type HostChild,
   type HostConnection,
@@ -730,7 +731,7 @@ export function createSandboxExecutor(
   const essentialEnv = options.essentialEnv ?? DEFAULT_ESSENTIAL_ENV;
   const info: ExecutorInfo = Object.freeze({
     isolation,
-    runtime: system === undefined ? "node" : "deno",
+    runtime: detectRuntime(),
     enforcesPermissions: true,
   });
   const hosts = new Map<string, Host>();

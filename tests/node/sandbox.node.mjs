@@ -3,10 +3,13 @@
 // against the `dist/` that `deno task build-npm` writes; the Deno binary is found as a user's
 // would be (the `deno` npm package, else `deno` on PATH).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
+import { promisify } from "node:util";
 const PACKAGE = "stepbox";
 const {
   createExecutor,
@@ -16,6 +19,7 @@ const {
 } = await import(PACKAGE);
 
 const baseUrl = new URL("./", import.meta.url);
+const run = promisify(execFile);
 
 async function withTempDir(fn) {
   const dir = await mkdtemp(join(tmpdir(), "stepbox-node-"));
@@ -222,4 +226,27 @@ test("a Deno binary that does not run is a SandboxError that names it", async ()
   } finally {
     await executor.close();
   }
+});
+
+test("with no Deno to be found, the first step fails saying how to install one", async () => {
+  // A process of its own: the binary found is kept for the life of a process.
+  const script = `
+    const { runSteps } = await import("stepbox");
+    try {
+      await runSteps([{ "./steps.mjs#greet": { name: "x" } }], { baseUrl: ${
+    JSON.stringify(baseUrl.href)
+  } });
+    } catch (error) {
+      console.log(JSON.stringify({ name: error.cause?.name, message: error.cause?.message }));
+    }`;
+  const { stdout } = await run(process.execPath, [
+    "--input-type=module",
+    "--eval",
+    script,
+  ], { cwd: new URL("../../", import.meta.url), env: { PATH: "" } });
+  const { name, message } = JSON.parse(stdout);
+  assert.equal(name, "SandboxError");
+  assert.match(message, /no Deno binary found/);
+  assert.match(message, /npm install deno/);
+  assert.match(message, /isolation "inline"/);
 });
