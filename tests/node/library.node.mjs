@@ -1,18 +1,11 @@
 // The npm package on Node: what an embedding service imports. Run by `deno task test` with
 // `node --test` against the `dist/` that `deno task build-npm` writes.
 import assert from "node:assert/strict";
-import {
-  mkdir,
-  mkdtemp,
-  readFile,
-  rm,
-  stat,
-  writeFile,
-} from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { pathToFileURL } from "node:url";
+import { withTempDir } from "./_temp_dir.mjs";
 // By its package name, as an application imports it; resolved only when Node runs this (the
 // build is not there for deno check to see).
 const PACKAGE = "stepbox";
@@ -32,15 +25,6 @@ const {
 } = await import(PACKAGE);
 
 const baseUrl = new URL("./", import.meta.url);
-
-async function withTempDir(fn) {
-  const dir = await mkdtemp(join(tmpdir(), "stepbox-node-"));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 test("detectRuntime() says node", () => {
   assert.equal(detectRuntime(), "node");

@@ -4,12 +4,12 @@
 // would be (the `deno` npm package, else `deno` on PATH).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { withTempDir } from "./_temp_dir.mjs";
 const PACKAGE = "stepbox";
 const {
   createExecutor,
@@ -20,15 +20,6 @@ const {
 
 const baseUrl = new URL("./", import.meta.url);
 const run = promisify(execFile);
-
-async function withTempDir(fn) {
-  const dir = await mkdtemp(join(tmpdir(), "stepbox-node-"));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 test("runSteps() on Node runs each step in a sandboxed Deno worker by default", async () => {
   const executor = await createExecutor("step");
