@@ -100,7 +100,14 @@ export interface SandboxExecutorOptions {
 
 /** Worker and host counts, for tests and monitoring. */
 export interface SandboxStats {
-  hosts: Array<HostStats & { pid: number; pendingCalls: number }>;
+  hosts: Array<
+    HostStats & {
+      pid: number;
+      pendingCalls: number;
+      /** Commands of built-in steps the host has told of as running: ended if it dies. */
+      runningCommands: number;
+    }
+  >;
 }
 
 /** An {@linkcode Executor} backed by sandbox host processes. */
@@ -395,6 +402,11 @@ class Host {
 
   get pid(): number {
     return this.#child.pid;
+  }
+
+  /** How many commands of its built-ins the host has told of as running. */
+  get runningCommands(): number {
+    return this.#commands.size;
   }
 
   get isDead(): boolean {
@@ -1260,6 +1272,7 @@ export function createSandboxExecutor(
           ...stats,
           pid: host.pid,
           pendingCalls: host.pending.size,
+          runningCommands: host.runningCommands,
         });
       }
       return result;

@@ -367,13 +367,11 @@ export async function runHost(
     call: StepCall,
   ): Promise<StepOutcome> {
     const request = runRequestOf(call);
-    if (call.builtin) {
-      // Posted in order before the answer, on the same socket: the parent sees the output
-      // before the result without waiting for acknowledgements.
-      writers.set(call.id, (stream, text) => {
-        void parent.api?.output(call.id, stream, text);
-      });
-    }
+    // What the step prints, and a built-in's live output: posted in order before the answer,
+    // on the same socket, so the parent sees it before the result without acknowledgements.
+    writers.set(call.id, (stream, text) => {
+      void parent.api?.output(call.id, stream, text);
+    });
     let unsubscribe = () => {};
     try {
       // Rejects with the reason when the worker died before it loaded its module.

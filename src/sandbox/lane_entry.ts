@@ -68,6 +68,7 @@ export function serveLane(
         specifier: options.specifier,
         endpoint: lane as unknown as SignalEndpoint,
         host: scope,
+        routeOutput: true,
         pieces: {
           module: pieces,
           written: stream.flushed,

@@ -105,6 +105,9 @@ export interface ServeStepOptions {
   endpoint?: SignalEndpoint;
   /** Where {@linkcode CommandSignal}s go: the host, when `endpoint` is a lane. @default endpoint */
   host?: { postMessage(message: unknown): void };
+  /** Send what the step prints while a call runs to that call (see {@linkcode routeOutput}).
+   * @default true when `endpoint` is the Worker's own scope */
+  routeOutput?: boolean;
   /**
    * Given on a lane: large JSON values come and go in pieces (`_pieces.ts`, which other Workers
    * never load), each sent once the one before is `written`, while the lane `isOpen`.
@@ -172,7 +175,13 @@ export function serveStep(
     (globalThis as unknown as SignalEndpoint);
   if (options.endpoint === undefined) guardSelfExit(endpoint);
   const post = (signal: WorkerSignal) => endpoint.postMessage(signal);
+  // One call at a time runs in a Worker: what it prints while running is that call's.
+  let running: number | undefined;
+  if (options.routeOutput ?? options.endpoint === undefined) {
+    routeOutput(() => running, post);
+  }
   const answer = (id: number, outcome: StepOutcome | Split) => {
+    if (running === id) running = undefined;
     try {
       if (!("kind" in outcome)) {
         post({ stepbox: "done", id, outcome });
@@ -214,6 +223,7 @@ export function serveStep(
     },
   });
   const start = (id: number, request: RunRequest) => {
+    running = id;
     void runStep(
       stepModule,
       options.specifier,
@@ -302,6 +312,103 @@ export function guardSelfExit(
       return exit(code);
     };
   }
+}
+
+const CONSOLE_STREAMS = Object.freeze(
+  {
+    log: "stdout",
+    info: "stdout",
+    debug: "stdout",
+    warn: "stderr",
+    error: "stderr",
+  } as const,
+);
+
+/**
+ * Sends what a step prints (`console.log`, `info`, `debug`, `warn`, `error`, and writes to
+ * `Deno.stdout` and `Deno.stderr`) to the call it is running, as `write` signals ahead of its
+ * answer. Otherwise it would go to the host's stdout, which every call of the host shares:
+ * a parent could not tell whose it was, and it could arrive after the answer. Printed while no
+ * call runs (as the module loads, from a timer left behind), it goes to the host's stdout.
+ *
+ * @param running The call running now, if any.
+ * @param post Posts a signal to the parent's side.
+ *
+ * @example
+ * ```ts ignore
+ * routeOutput(() => callId, (signal) => self.postMessage(signal));
+ * ```
+ */
+export function routeOutput(
+  running: () => number | undefined,
+  post: (signal: WorkerSignal) => void,
+): void {
+  const send = (stream: "stdout" | "stderr", text: () => string) => {
+    const id = running();
+    if (id === undefined) return false;
+    post({ stepbox: "write", id, stream, text: text() });
+    return true;
+  };
+  const console = globalThis.console as unknown as Record<
+    string,
+    (...args: unknown[]) => void
+  >;
+  for (const [method, stream] of Object.entries(CONSOLE_STREAMS)) {
+    const original = console[method]!;
+    console[method] = (...args: unknown[]) => {
+      if (!send(stream, () => formatLine(args))) original.apply(console, args);
+    };
+  }
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (deno === undefined) return;
+  for (const stream of ["stdout", "stderr"] as const) {
+    const file = deno[stream];
+    const decoder = new TextDecoder();
+    const { write, writeSync } = file;
+    file.write = (bytes: Uint8Array) =>
+      send(stream, () => decoder.decode(bytes, { stream: true }))
+        ? Promise.resolve(bytes.length)
+        : write.call(file, bytes);
+    file.writeSync = (bytes: Uint8Array) =>
+      send(stream, () => decoder.decode(bytes, { stream: true }))
+        ? bytes.length
+        : writeSync.call(file, bytes);
+  }
+}
+
+// As the console prints its arguments: a leading string's %s %d %i %f %o %O %c %% filled in,
+// the rest inspected and joined by spaces.
+function formatLine(args: unknown[]): string {
+  const show = (value: unknown) =>
+    typeof value === "string" ? value : Deno.inspect(value);
+  const rest = args.slice(1);
+  let head = args.length === 0 ? "" : show(args[0]);
+  if (typeof args[0] === "string" && rest.length > 0) {
+    head = args[0].replace(/%[sdifoOc%]/g, (spec) => {
+      if (spec === "%%") return "%";
+      if (rest.length === 0) return spec;
+      const value = rest.shift();
+      switch (spec) {
+        case "%s":
+          return show(value);
+        case "%d":
+          return typeof value === "bigint"
+            ? `${value}n`
+            : String(Number(value));
+        case "%i":
+          return typeof value === "bigint"
+            ? `${value}n`
+            : String(Math.trunc(Number(value)));
+        case "%f":
+          return String(Number(value));
+        case "%c":
+          return "";
+        default:
+          return Deno.inspect(value);
+      }
+    });
+  }
+  return [head, ...rest.map(show)].join(" ") + "\n";
 }
 
 /** What a built-in's context sends through its Worker: live output and its commands. */

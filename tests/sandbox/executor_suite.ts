@@ -33,6 +33,7 @@ export type SuiteCase =
   | "abort"
   | "dead worker"
   | "builtin context"
+  | "printed output"
   | "stopped commands";
 
 /** Options of {@linkcode runExecutorSuite}. */
@@ -442,6 +443,32 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
     },
   );
   test(
+    "printed output",
+    "gives each call what its step printed, before its answer, when calls run side by side",
+    async (executor) => {
+      const printed = new Map<string, string[]>();
+      await Promise.all(["one", "two"].map(async (text) => {
+        const chunks: string[] = [];
+        printed.set(text, chunks);
+        await executor.call(
+          fixtureTarget("returns_object.ts", "printsEveryWay"),
+          { text },
+          callOptions({
+            onOutput: (chunk) => chunks.push(`${chunk.stream}: ${chunk.text}`),
+          }),
+        );
+        // Everything arrived before the answer: nothing is waited for here.
+        assert.deepEqual(chunks, [
+          `stdout: log ${text} 42% { n: 1 }\n`,
+          `stderr: error ${text}\n`,
+          `stdout: stdout ${text}\n`,
+          `stderr: stderr ${text}\n`,
+        ]);
+      }));
+      assert.equal(printed.size, 2);
+    },
+  );
+  test(
     "stopped commands",
     "ends the commands of a built-in stopped by a timeout, an abort or close(), and what they started",
     async (executor) => {
@@ -463,6 +490,9 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
           );
           call.catch(() => {});
           const pid = await waitForPid(pidFile);
+          // What is stopped ends the commands its host was told of (see README: a command
+          // started in the instant before its host dies can be missed).
+          await toldOfCommand(executor);
           await stop(controller);
           await assert.rejects(call);
           await assertProcessGone(pid, `after ${how}`);
@@ -502,6 +532,20 @@ export function shellOptions(overrides: Partial<CallOptions>): CallOptions {
     workingDirectory: Deno.cwd(),
     ...overrides,
   });
+}
+
+/** Waits until a sandbox executor's parent side has been told of a running command. */
+async function toldOfCommand(executor: Executor): Promise<void> {
+  if (!("stats" in executor)) return;
+  const count = async () =>
+    (await (executor as SandboxExecutor).stats()).hosts.reduce(
+      (sum, host) => sum + host.runningCommands,
+      0,
+    );
+  for (let i = 0; i < 200 && await count() === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.notEqual(await count(), 0, "the parent was told of the command");
 }
 
 /** The live workers of every host of a sandbox executor: what the suite's `countWorkers` asks. */

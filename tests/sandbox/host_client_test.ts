@@ -454,8 +454,14 @@ Deno.test("createSandboxExecutor() step: a host killed mid-step leaves no comman
       );
       call.catch(() => {});
       const pid = await waitForPid(`${dir}/pid`);
-      const [host] = (await executor.stats()).hosts;
-      // The host cannot end anything: the parent ends the commands it was told of.
+      // The host cannot end anything: the parent ends the commands it was told of. (One the
+      // host starts and dies before telling of is left running: see the README.)
+      let [host] = (await executor.stats()).hosts;
+      for (let i = 0; i < 200 && host?.runningCommands !== 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        [host] = (await executor.stats()).hosts;
+      }
+      assert.equal(host?.runningCommands, 1);
       Deno.kill(host!.pid, "SIGKILL");
       await assert.rejects(call, /exited unexpectedly/);
       await assertProcessGone(pid, "after its host was killed");
@@ -595,22 +601,6 @@ Deno.test("createSandboxExecutor() step: a bare import in a local step resolves 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-});
-
-Deno.test("createSandboxExecutor() step: console output reaches onOutput", async () => {
-  await withExecutor(async (executor) => {
-    const chunks: string[] = [];
-    await executor.call(
-      fixtureTarget("returns_object.ts", "printsToConsole"),
-      { text: "printed by the step" },
-      callOptions({ onOutput: (chunk) => chunks.push(chunk.text) }),
-    );
-    // stdout of the host arrives on its own pipe: give it a moment.
-    for (let i = 0; i < 50 && !chunks.join("").includes("printed"); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.match(chunks.join(""), /printed by the step/);
-  });
 });
 
 Deno.test("createSandboxExecutor() step: prepare() starts the next worker ahead of its call", async () => {

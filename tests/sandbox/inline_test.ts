@@ -22,6 +22,8 @@ runExecutorSuite({
     abort:
       "the inline executor cannot stop a synchronous endless loop; it would block the test thread",
     "dead worker": "the inline executor has no worker that could die",
+    "printed output":
+      "an inline step prints to this process's own console, which no call owns",
   },
 });
 
