@@ -13,7 +13,16 @@
 /** Signals a process group by its leader's pid; one that is gone is skipped, without error. */
 export type KillGroup = (pid: number, signal: Deno.Signal) => void;
 
-function denoKillGroup(pid: number, signal: Deno.Signal): void {
+/**
+ * Signals the process group that `pid` leads, with Deno's `kill`.
+ *
+ * @example
+ * ```ts
+ * import { killGroup } from "./_command_groups.ts";
+ * killGroup(2 ** 22 + 7, "SIGKILL"); // no such group: nothing happens
+ * ```
+ */
+export function killGroup(pid: number, signal: Deno.Signal): void {
   try {
     Deno.kill(-pid, signal);
   } catch {
@@ -29,7 +38,7 @@ export class CommandGroups {
   /**
    * @param kill How to signal a group: Deno's `kill` unless the parent runs on another runtime.
    */
-  constructor(kill: KillGroup = denoKillGroup) {
+  constructor(kill: KillGroup = killGroup) {
     this.#kill = kill;
   }
 

@@ -6,6 +6,7 @@
 
 import { SandboxError } from "../errors.ts";
 import { sourceUrl } from "../_util/source_url.ts";
+import { killGroup } from "./_command_groups.ts";
 import type { HostChild, HostSignal, HostSystem } from "./_system.ts";
 
 const COMLINK_BUILD = "npm:comlink@^4.4.2/dist/esm/comlink.mjs";
@@ -129,11 +130,5 @@ export const denoSystem: HostSystem = Object.freeze<HostSystem>({
       // Whoever needed it reports what is wrong.
     }
   },
-  killGroup(pid: number, signal: HostSignal) {
-    try {
-      Deno.kill(-pid, signal);
-    } catch {
-      // Gone already, or no `run` permission in full.
-    }
-  },
+  killGroup,
 });
