@@ -14,6 +14,7 @@ export const PORTABLE_PATHS: readonly string[] = Object.freeze([
   "src/core/",
   "src/types.ts",
   "src/_util/source_url.ts",
+  "src/_util/runtime.ts",
   "src/errors.ts",
   "src/values/value_source.ts",
   "src/values/memory.ts",

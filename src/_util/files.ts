@@ -7,6 +7,8 @@
  * @module
  */
 
+import { detectRuntime } from "./runtime.ts";
+
 /** What a directory entry is. */
 export interface DirEntry {
   name: string;
@@ -42,16 +44,17 @@ export interface Files {
 export const NO_FILES =
   "this runtime has no file system API (neither Deno's nor Node's)";
 
-interface RuntimeGlobals {
-  Deno?: { readFile?: unknown };
-  process?: { versions?: { node?: unknown } };
-}
-
 function runtimeFiles(): "deno" | "node" | undefined {
-  const globals = globalThis as RuntimeGlobals;
-  if (typeof globals.Deno?.readFile === "function") return "deno";
-  if (typeof globals.process?.versions?.node === "string") return "node";
-  return undefined;
+  switch (detectRuntime()) {
+    case "deno":
+      return typeof (Deno as { readFile?: unknown }).readFile === "function"
+        ? "deno"
+        : undefined;
+    case "node":
+      return "node";
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import { SandboxError } from "../errors.ts";
+import { detectRuntime } from "../_util/runtime.ts";
 import { denoSystem } from "./_system_deno.ts";
 import type { ByteReader, ByteWriter } from "./stdio_endpoint.ts";
 
@@ -73,11 +74,6 @@ export interface HostSystem {
   killGroup(pid: number, signal: HostSignal): void;
 }
 
-interface RuntimeGlobals {
-  Deno?: { Command?: unknown; listen?: unknown };
-  process?: { versions?: { node?: unknown } };
-}
-
 /**
  * The host system of the runtime this runs on: Deno's at once, Node's once its module has
  * loaded (only Node loads it).
@@ -98,16 +94,19 @@ interface RuntimeGlobals {
 export function loadHostSystem(
   isolation: string = "step",
 ): HostSystem | Promise<HostSystem> {
-  const globals = globalThis as RuntimeGlobals;
-  if (globals.Deno !== undefined) {
-    if (
-      typeof globals.Deno.Command === "function" &&
-      typeof globals.Deno.listen === "function"
-    ) {
-      return denoSystem;
+  switch (detectRuntime()) {
+    case "deno": {
+      // Deno Deploy has Deno, but neither subprocesses nor sockets.
+      const deno = Deno as { Command?: unknown; listen?: unknown };
+      if (
+        typeof deno.Command === "function" && typeof deno.listen === "function"
+      ) {
+        return denoSystem;
+      }
+      break;
     }
-  } else if (typeof globals.process?.versions?.node === "string") {
-    return import("./_system_node.ts").then((module) => module.nodeSystem);
+    case "node":
+      return import("./_system_node.ts").then((module) => module.nodeSystem);
   }
   // Fail closed: without subprocesses and sockets nothing here could confine a step.
   throw new SandboxError(

@@ -1,5 +1,6 @@
 // Portable: no runtime APIs.
 import type { OutputChunk, Permissions } from "../types.ts";
+import type { Runtime } from "../_util/runtime.ts";
 
 /** Where a step's function lives, after reference resolution. */
 export interface StepTarget {
@@ -48,7 +49,7 @@ export interface ExecutorInfo {
   /** The isolation it provides. */
   isolation: "step" | "pool" | "inline";
   /** The runtime it runs on. */
-  runtime: "deno" | "node" | "other";
+  runtime: Runtime;
   /** Whether a step's `permissions` are enforced; if not, the core refuses steps that request any. */
   enforcesPermissions: boolean;
 }

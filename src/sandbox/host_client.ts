@@ -64,7 +64,7 @@ import {
   spawnHost,
 } from "./_host_process.ts";
 import { Lane } from "./_lane.ts";
-import { detectRuntime } from "./select.ts";
+import { detectRuntime } from "../_util/runtime.ts";
 import {
   type HostChild,
   type HostConnection,

@@ -21,7 +21,7 @@ import type {
   StepTarget,
 } from "./executor.ts";
 import { CommandGroups } from "./_command_groups.ts";
-import { detectRuntime } from "./select.ts";
+import { detectRuntime } from "../_util/runtime.ts";
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ??

@@ -1,48 +1,15 @@
 /**
  * Picks an executor backend: {@linkcode createExecutor} loads only the one it needs, with a
- * lazy `import()`, and {@linkcode detectRuntime} tells the runtimes apart once.
+ * lazy `import()`. Also gives `detectRuntime`, which tells the runtimes apart once.
  *
  * @module
  */
 
 import type { Isolation } from "../types.ts";
-import type { Executor, ExecutorInfo } from "./executor.ts";
+import type { Executor } from "./executor.ts";
 import type { HostLauncher } from "./_host_process.ts";
 
-/** The runtimes stepbox tells apart. */
-export type Runtime = ExecutorInfo["runtime"];
-
-// Only the globals touched here are declared, so this file type-checks on every runtime.
-interface RuntimeGlobals {
-  Deno?: { version?: { deno?: unknown } };
-  process?: { versions?: { node?: unknown } };
-}
-
-function computeRuntime(): Runtime {
-  const globals = globalThis as RuntimeGlobals;
-  // Deno first: it also provides a Node-compatible `process`.
-  if (typeof globals.Deno?.version?.deno === "string") return "deno";
-  if (typeof globals.process?.versions?.node === "string") return "node";
-  return "other";
-}
-
-const RUNTIME: Runtime = computeRuntime();
-
-/**
- * The runtime this code runs on, detected once when the module loads.
- *
- * @returns `"deno"`, `"node"` or `"other"` (a browser, an edge runtime).
- *
- * @example Usage
- * ```ts
- * import assert from "node:assert/strict";
- * import { detectRuntime } from "./select.ts";
- * assert.equal(detectRuntime(), "deno");
- * ```
- */
-export function detectRuntime(): Runtime {
-  return RUNTIME;
-}
+export { detectRuntime, type Runtime } from "../_util/runtime.ts";
 
 /** Options of {@linkcode createExecutor} for the sandboxed isolations. */
 export interface CreateExecutorOptions {
