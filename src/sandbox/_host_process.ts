@@ -62,6 +62,31 @@ export function inlineImportMap(importMap: string): string | undefined {
   return inline.length <= INLINE_IMPORT_MAP_LIMIT ? inline : undefined;
 }
 
+/**
+ * The `--import-map` value for `importMap` (JSON text): a `data:` URL when it fits on the
+ * command line, else a file written in the directory `dir()` gives.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { importMapArgument } from "./_host_process.ts";
+ * import { denoSystem } from "./_system_deno.ts";
+ * const noDir = () => { throw new Error("not needed"); };
+ * assert.equal(importMapArgument("{}", denoSystem, noDir), "data:application/json,%7B%7D");
+ * ```
+ */
+export function importMapArgument(
+  importMap: string,
+  system: Pick<HostSystem, "writeTextFileSync">,
+  dir: () => string,
+): string {
+  const inline = inlineImportMap(importMap);
+  if (inline !== undefined) return inline;
+  const file = `${dir()}/import_map.json`;
+  system.writeTextFileSync(file, importMap);
+  return file;
+}
+
 /** Everything a host process is started with. */
 export interface HostCommand {
   /** The Deno binary. */
@@ -124,11 +149,7 @@ export function spawnHost(
 ): SpawnedHost {
   const dir = system.makeTempDirSync("stepbox-host-");
   const socket = `${dir}/host.sock`;
-  let importMap = inlineImportMap(command.importMap);
-  if (importMap === undefined) {
-    importMap = `${dir}/import_map.json`;
-    system.writeTextFileSync(importMap, command.importMap);
-  }
+  const importMap = importMapArgument(command.importMap, system, () => dir);
   const listener = system.listen(socket);
   try {
     const child = system.spawn(

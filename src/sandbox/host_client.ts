@@ -57,7 +57,7 @@ import type { WorkerSignal } from "./worker_entry.ts";
 import {
   type HostCommand,
   type HostLauncher,
-  inlineImportMap,
+  importMapArgument,
   laneSocket,
   SOCKET_TOKEN,
   type SpawnedHost,
@@ -1116,17 +1116,13 @@ export function createSandboxExecutor(
     if (done === undefined) {
       done = (async () => {
         const system = host.system;
-        const importMapText = JSON.stringify({
-          imports: callOptions.importMap,
-        });
-        let importMap = inlineImportMap(importMapText);
         let dir: string | undefined;
         try {
-          if (importMap === undefined) {
-            dir = system.makeTempDirSync("stepbox-cache-");
-            importMap = `${dir}/import_map.json`;
-            system.writeTextFileSync(importMap, importMapText);
-          }
+          const importMap = importMapArgument(
+            JSON.stringify({ imports: callOptions.importMap }),
+            system,
+            () => dir = system.makeTempDirSync("stepbox-cache-"),
+          );
           const hostsList = [...host.needs.importHosts];
           // The worker's own load reports whatever goes wrong here.
           await system.run(host.denoPath, [
