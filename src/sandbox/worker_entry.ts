@@ -314,22 +314,20 @@ export function guardSelfExit(
   }
 }
 
-const CONSOLE_STREAMS = Object.freeze(
-  {
-    log: "stdout",
-    info: "stdout",
-    debug: "stdout",
-    warn: "stderr",
-    error: "stderr",
-  } as const,
-);
+// Deno's own console class and print function (Deno 2.x), so that a routed console formats,
+// indents groups and counts exactly as the global one does.
+interface DenoInternals {
+  Console?: new (print: (text: string, level: number) => void) => object;
+  core?: { print?(text: string, isError: boolean): void };
+}
 
 /**
- * Sends what a step prints (`console.log`, `info`, `debug`, `warn`, `error`, and writes to
- * `Deno.stdout` and `Deno.stderr`) to the call it is running, as `write` signals ahead of its
- * answer. Otherwise it would go to the host's stdout, which every call of the host shares:
- * a parent could not tell whose it was, and it could arrive after the answer. Printed while no
- * call runs (as the module loads, from a timer left behind), it goes to the host's stdout.
+ * Sends what a step prints while a call runs (every `console` method, and writes to
+ * `Deno.stdout` and `Deno.stderr`, their `writable` streams included) to that call, as `write`
+ * signals ahead of its answer. Otherwise it would go to the host's stdout, which every call of
+ * the host shares: a parent could not tell whose it was, and it could arrive after the answer.
+ * Printed while no call runs (as the module loads, from a timer left behind), it goes to the
+ * host's stdout. Where Deno does not expose its console class, `console` output is not routed.
  *
  * @param running The call running now, if any.
  * @param post Posts a signal to the parent's side.
@@ -349,66 +347,46 @@ export function routeOutput(
     post({ stepbox: "write", id, stream, text: text() });
     return true;
   };
-  const console = globalThis.console as unknown as Record<
-    string,
-    (...args: unknown[]) => void
-  >;
-  for (const [method, stream] of Object.entries(CONSOLE_STREAMS)) {
-    const original = console[method]!;
-    console[method] = (...args: unknown[]) => {
-      if (!send(stream, () => formatLine(args))) original.apply(console, args);
-    };
-  }
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
   if (deno === undefined) return;
+  const internals = (deno as unknown as Record<symbol, DenoInternals>)[
+    (deno as unknown as { internal: symbol }).internal
+  ];
+  const print = internals?.core?.print;
+  if (internals?.Console !== undefined && print !== undefined) {
+    // As Deno's global console prints: levels above 1 (warn, error, trace, assert) to stderr.
+    const routed = new internals.Console((text, level) => {
+      const stream = level > 1 ? "stderr" : "stdout";
+      if (!send(stream, () => text)) print(text, level > 1);
+    }) as Record<string, unknown>;
+    const console = globalThis.console as unknown as Record<string, unknown>;
+    for (const [name, method] of Object.entries(routed)) {
+      if (typeof method === "function") console[name] = method;
+    }
+  }
   for (const stream of ["stdout", "stderr"] as const) {
     const file = deno[stream];
     const decoder = new TextDecoder();
     const { write, writeSync } = file;
+    const routed = (bytes: Uint8Array) =>
+      send(stream, () => decoder.decode(bytes, { stream: true }));
     file.write = (bytes: Uint8Array) =>
-      send(stream, () => decoder.decode(bytes, { stream: true }))
-        ? Promise.resolve(bytes.length)
-        : write.call(file, bytes);
+      routed(bytes) ? Promise.resolve(bytes.length) : write.call(file, bytes);
     file.writeSync = (bytes: Uint8Array) =>
-      send(stream, () => decoder.decode(bytes, { stream: true }))
-        ? bytes.length
-        : writeSync.call(file, bytes);
-  }
-}
-
-// As the console prints its arguments: a leading string's %s %d %i %f %o %O %c %% filled in,
-// the rest inspected and joined by spaces.
-function formatLine(args: unknown[]): string {
-  const show = (value: unknown) =>
-    typeof value === "string" ? value : Deno.inspect(value);
-  const rest = args.slice(1);
-  let head = args.length === 0 ? "" : show(args[0]);
-  if (typeof args[0] === "string" && rest.length > 0) {
-    head = args[0].replace(/%[sdifoOc%]/g, (spec) => {
-      if (spec === "%%") return "%";
-      if (rest.length === 0) return spec;
-      const value = rest.shift();
-      switch (spec) {
-        case "%s":
-          return show(value);
-        case "%d":
-          return typeof value === "bigint"
-            ? `${value}n`
-            : String(Number(value));
-        case "%i":
-          return typeof value === "bigint"
-            ? `${value}n`
-            : String(Math.trunc(Number(value)));
-        case "%f":
-          return String(Number(value));
-        case "%c":
-          return "";
-        default:
-          return Deno.inspect(value);
-      }
+      routed(bytes) ? bytes.length : writeSync.call(file, bytes);
+    let writable: WritableStream<Uint8Array> | undefined;
+    Object.defineProperty(file, "writable", {
+      configurable: true,
+      get: () =>
+        writable ??= new WritableStream<Uint8Array>({
+          async write(bytes) {
+            for (let done = 0; done < bytes.length;) {
+              done += await file.write(bytes.subarray(done));
+            }
+          },
+        }),
     });
   }
-  return [head, ...rest.map(show)].join(" ") + "\n";
 }
 
 /** What a built-in's context sends through its Worker: live output and its commands. */
@@ -429,31 +407,19 @@ async function runStep(
     };
   }
   let value: unknown;
-  // Output written by a built-in must reach the parent before its result does: the writes
-  // travel on their own MessagePort, so wait for each to be acknowledged.
-  const writes: Promise<unknown>[] = [];
   try {
     const inputs = decodePayload(request.inputs);
     if (request.builtin) {
+      // A built-in's output is posted on the call's own endpoint, ahead of its answer.
       const context: StepContext = {
         workingDirectory: request.context?.workingDirectory ?? "",
         env: request.context?.env ?? {},
-        write(stream, text) {
-          if (channel !== undefined) {
-            writes.push(
-              Promise.resolve(channel.write(stream, text)).catch(() => {}),
-            );
-          }
-        },
+        write: (stream, text) => channel?.write(stream, text),
       };
       if (channel !== undefined) {
         context.commandStarted = channel.commandStarted;
       }
-      try {
-        value = await fn(inputs, context);
-      } finally {
-        await Promise.all(writes);
-      }
+      value = await fn(inputs, context);
     } else {
       value = await fn(inputs);
     }

@@ -444,7 +444,7 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
   );
   test(
     "printed output",
-    "gives each call what its step printed, before its answer, when calls run side by side",
+    "gives each call what its step printed by any console method or stdio write, before its answer, when calls run side by side",
     async (executor) => {
       const printed = new Map<string, string[]>();
       await Promise.all(["one", "two"].map(async (text) => {
@@ -461,8 +461,19 @@ export function runExecutorSuite(options: ExecutorSuiteOptions): void {
         assert.deepEqual(chunks, [
           `stdout: log ${text} 42% { n: 1 }\n`,
           `stderr: error ${text}\n`,
+          `stdout: group ${text}\n`,
+          `stderr:   indented\n`,
+          `stdout: ${text}: 1\n`,
+          [
+            "stdout: ┌───────┬───────┐",
+            "│ (idx) │ text  │",
+            "├───────┼───────┤",
+            `│     0 │ "${text}" │`,
+            "└───────┴───────┘\n",
+          ].join("\n"),
           `stdout: stdout ${text}\n`,
           `stderr: stderr ${text}\n`,
+          `stdout: writable ${text}\n`,
         ]);
       }));
       assert.equal(printed.size, 2);
