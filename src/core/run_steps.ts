@@ -436,6 +436,7 @@ function planSteps(
     }
     throw error;
   }
+  importMap = sharedImportMap(importMap);
   const plans = parsed.map((one) => {
     try {
       return planStep(one, importMap, options);
@@ -444,6 +445,23 @@ function planSteps(
     }
   });
   return { plans, importMap };
+}
+
+// Runs that build equal import maps get the same frozen object, so that what an executor derives
+// from a map (its host's key and read roots, cached by identity) is derived once per map rather
+// than once per run: about 1.5 µs of a warm pooled call.
+const sharedImportMaps = new Map<string, Record<string, string>>();
+function sharedImportMap(
+  importMap: Record<string, string>,
+): Record<string, string> {
+  const text = JSON.stringify(importMap);
+  let shared = sharedImportMaps.get(text);
+  if (shared === undefined) {
+    if (sharedImportMaps.size >= 64) sharedImportMaps.clear();
+    shared = Object.freeze(importMap);
+    sharedImportMaps.set(text, shared);
+  }
+  return shared;
 }
 
 function importMapOptions(options: RunOptions) {
@@ -628,7 +646,9 @@ export async function runStep(
   if (parsed === undefined) return undefined;
   options.signal?.throwIfAborted();
   const upstream = copyUpstream(options.upstreamOutputs);
-  const importMap = buildImportMap([parsed], importMapOptions(options));
+  const importMap = sharedImportMap(
+    buildImportMap([parsed], importMapOptions(options)),
+  );
   const plan = planStep(parsed, importMap, options);
   const { executor, owned } = await openExecutor(options);
   try {
