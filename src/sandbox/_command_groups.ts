@@ -10,8 +10,10 @@
  * @module
  */
 
+import type { HostSignal } from "./_system.ts";
+
 /** Signals a process group by its leader's pid; one that is gone is skipped, without error. */
-export type KillGroup = (pid: number, signal: Deno.Signal) => void;
+export type KillGroup = (pid: number, signal: HostSignal) => void;
 
 /**
  * Signals the process group that `pid` leads, with Deno's `kill`.
@@ -22,7 +24,7 @@ export type KillGroup = (pid: number, signal: Deno.Signal) => void;
  * killGroup(2 ** 22 + 7, "SIGKILL"); // no such group: nothing happens
  * ```
  */
-export function killGroup(pid: number, signal: Deno.Signal): void {
+export function killGroup(pid: number, signal: HostSignal): void {
   try {
     Deno.kill(-pid, signal);
   } catch {
@@ -85,7 +87,7 @@ export class CommandGroups {
    * assert.equal((await child.status).signal, "SIGKILL");
    * ```
    */
-  signal(signal: Deno.Signal): void {
+  signal(signal: HostSignal): void {
     for (const pid of this.#leaders) this.#kill(pid, signal);
     if (signal === "SIGKILL") this.#leaders.clear();
   }

@@ -32,9 +32,9 @@ export interface PiecesHead {
 }
 
 /** About how many characters of JSON each piece holds. */
-export const PIECE_CHARS = 64 * 1024;
+export const PIECE_CHARS: number = 64 * 1024;
 /** The estimated JSON size from which a value is split at all. */
-export const SPLIT_MIN_CHARS = 128 * 1024;
+export const SPLIT_MIN_CHARS: number = 128 * 1024;
 // A shorter list is not worth cutting; the first piece is this many items, later ones are sized
 // from what those took.
 const MIN_LIST_ITEMS = 64;

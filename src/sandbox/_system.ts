@@ -12,8 +12,9 @@ import { detectRuntime } from "../_util/runtime.ts";
 import { denoSystem } from "./_system_deno.ts";
 import type { ByteReader, ByteWriter } from "./stdio_endpoint.ts";
 
-/** A signal by its name (Deno's names, which are Node's too). */
-export type HostSignal = Deno.Signal;
+/** A signal the parent sends a host or a command's process group (the same name on Deno and
+ * Node). */
+export type HostSignal = "SIGINT" | "SIGTERM" | "SIGKILL";
 
 /** A started host process. */
 export interface HostChild {

@@ -44,7 +44,7 @@ export type StepOutcome =
   | { ok: false; error: SerializedError };
 
 /** The size (in estimated JSON characters) from which a JSON-safe value travels as text. */
-export const JSON_PAYLOAD_THRESHOLD = 16 * 1024;
+export const JSON_PAYLOAD_THRESHOLD: number = 16 * 1024;
 
 /** Options of {@linkcode encodePayload}. */
 export interface EncodeOptions {

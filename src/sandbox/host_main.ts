@@ -30,7 +30,11 @@ import {
   type StepOutcome,
   stepTimeoutError,
 } from "./protocol.ts";
-import { createStdioEndpoint } from "./stdio_endpoint.ts";
+import {
+  type ByteReader,
+  type ByteWriter,
+  createStdioEndpoint,
+} from "./stdio_endpoint.ts";
 import type { WorkerSignal } from "./worker_entry.ts";
 
 /** What the parent passes to a host as its only argument (JSON). */
@@ -136,7 +140,7 @@ export interface HostStart {
    * target. */
   early: readonly EarlyWorker[];
   /** The connection to the parent, being opened. */
-  connecting: Promise<Deno.Conn>;
+  connecting: Promise<ByteReader & ByteWriter & { close(): void }>;
 }
 
 /**

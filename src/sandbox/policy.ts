@@ -266,6 +266,11 @@ export function withLaneGrant(
   return result;
 }
 
+/** A grant a lane's Worker drops once connected, as `Deno.permissions.revoke` takes it. */
+export type RevokeDescriptor =
+  | { name: "read" | "write"; path: string }
+  | { name: "net"; host: string };
+
 /**
  * The descriptors a Worker passes to `Deno.permissions.revoke` to drop `grant`.
  *
@@ -279,8 +284,8 @@ export function withLaneGrant(
  * ]);
  * ```
  */
-export function laneRevocations(grant: LaneGrant): Deno.PermissionDescriptor[] {
-  const descriptors: Deno.PermissionDescriptor[] = [];
+export function laneRevocations(grant: LaneGrant): RevokeDescriptor[] {
+  const descriptors: RevokeDescriptor[] = [];
   if (grant.read !== undefined) {
     descriptors.push({ name: "read", path: grant.read });
   }

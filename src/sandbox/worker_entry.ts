@@ -21,6 +21,7 @@ import type { StepContext } from "../types.ts";
 // stepbox errors this file raises are sent as data (name, code, props) and rebuilt as their
 // classes by the host's parent, so src/errors.ts is not loaded in the Worker.
 import type * as Pieces from "./_pieces.ts";
+import type { RevokeDescriptor } from "./policy.ts";
 import {
   decodePayload,
   encodePayload,
@@ -93,7 +94,7 @@ export type LaneSignal =
     stepbox: "lane";
     socket: string;
     token: string;
-    revoke: Deno.PermissionDescriptor[];
+    revoke: RevokeDescriptor[];
   }
   | { stepbox: "hello"; token: string };
 

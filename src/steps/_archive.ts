@@ -32,7 +32,7 @@ const decoder = new TextDecoder();
  * in memory, and a zip bomb unpacks a few kilobytes into gigabytes; more is refused with a clear
  * error before it fills the sandbox's heap.
  */
-export const MAX_ARCHIVE_BYTES = 1024 ** 3;
+export const MAX_ARCHIVE_BYTES: number = 1024 ** 3;
 
 /**
  * An archive is malformed or unsafe.
@@ -369,7 +369,7 @@ export function crc32(bytes: Uint8Array): number {
  */
 export async function readZip(
   bytes: Uint8Array,
-  maxBytes = MAX_ARCHIVE_BYTES,
+  maxBytes: number = MAX_ARCHIVE_BYTES,
 ): Promise<ArchiveEntry[]> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let end = -1;
@@ -573,7 +573,7 @@ function uint64(view: DataView, offset: number): number {
 export async function readArchive(
   bytes: Uint8Array,
   format: ArchiveFormat,
-  maxBytes = MAX_ARCHIVE_BYTES,
+  maxBytes: number = MAX_ARCHIVE_BYTES,
 ): Promise<ArchiveEntry[]> {
   if (format === "zip") return await readZip(bytes, maxBytes);
   if (format === "tar") return readTar(bytes);
