@@ -196,20 +196,24 @@ function createState(
   };
 }
 
+// The same frozen object for every absent ceiling or environment, which an executor's caches
+// (keyed by identity) then recognise call after call.
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
+
 // What every call of a plan is given, whatever the run's state.
 function planCallOptions(
   plan: Plan,
   importMap: Record<string, string>,
   options: RunOptions,
 ): CallOptions {
-  const policy = options.policy ?? {};
+  const policy = options.policy ?? NOTHING;
   return {
     permissions: plan.grant,
     importMap,
-    env: policy.env ?? {},
+    env: policy.env ?? NOTHING,
     policy: {
-      allow: policy.allow ?? {},
-      env: policy.env ?? {},
+      allow: policy.allow ?? NOTHING,
+      env: policy.env ?? NOTHING,
       ...(policy.memoryMb === undefined ? {} : { memoryMb: policy.memoryMb }),
     },
   };

@@ -17,7 +17,7 @@ import { isWithinPosixPath } from "../_util/posix_path.ts";
 import { sourceUrl } from "../_util/source_url.ts";
 import { stableJson } from "../_util/stable_json.ts";
 import { PolicyError, SandboxError, StepTimeoutError } from "../errors.ts";
-import type { OutputChunk } from "../types.ts";
+import type { OutputChunk, Permissions } from "../types.ts";
 import type {
   CallOptions,
   Executor,
@@ -347,12 +347,7 @@ class Host {
     let text = this.#permissionsText.get(permissions);
     if (text === undefined) {
       text = JSON.stringify(permissions);
-      if (
-        Object.isFrozen(permissions) &&
-        Object.values(permissions).every((value) =>
-          typeof value !== "object" || Object.isFrozen(value)
-        )
-      ) {
+      if (isFrozenGrant(permissions)) {
         this.#permissionsText.set(permissions, text);
       }
     }
@@ -648,6 +643,26 @@ function loadComlink(url: string): Promise<typeof Comlink> {
   return comlinkModule;
 }
 
+// Whether a grant or ceiling can no longer change: frozen, and its lists too (a run passes one
+// such object to every call of a step).
+function isFrozenGrant(permissions: Permissions): boolean {
+  return Object.isFrozen(permissions) &&
+    Object.values(permissions).every((value) =>
+      typeof value !== "object" || Object.isFrozen(value)
+    );
+}
+
+// A frozen grant or ceiling that passed its check once passes it on every later call.
+const checkedGrants = new WeakSet<Permissions>();
+function checkOnce(
+  permissions: Permissions,
+  check: (permissions: Permissions) => unknown,
+): void {
+  if (checkedGrants.has(permissions)) return;
+  check(permissions);
+  if (isFrozenGrant(permissions)) checkedGrants.add(permissions);
+}
+
 function isRemote(specifier: string): boolean {
   return /^(https?:|npm:)/i.test(specifier);
 }
@@ -832,6 +847,8 @@ export function createSandboxExecutor(
     return needs;
   }
 
+  // The map's needs widened by a specifier outside it, per map and specifier.
+  const widenedNeeds = new WeakMap<HostNeeds, Map<string, HostNeeds>>();
   /** What a call needs of its host. The result is shared: copy it before changing it. */
   function needsOf(target: StepTarget, options: CallOptions): HostNeeds {
     const ofMap = needsOfMap(options.importMap);
@@ -842,12 +859,19 @@ export function createSandboxExecutor(
     ) {
       return ofMap;
     }
-    const needs: HostNeeds = {
-      readRoots: new Set(ofMap.readRoots),
-      importHosts: new Set(ofMap.importHosts),
-    };
-    if (dir !== undefined) needs.readRoots.add(dir);
-    for (const name of names) needs.importHosts.add(name);
+    let widened = widenedNeeds.get(ofMap);
+    if (widened === undefined) widenedNeeds.set(ofMap, widened = new Map());
+    let needs = widened.get(target.specifier);
+    if (needs === undefined) {
+      needs = {
+        readRoots: new Set(ofMap.readRoots),
+        importHosts: new Set(ofMap.importHosts),
+      };
+      if (dir !== undefined) needs.readRoots.add(dir);
+      for (const name of names) needs.importHosts.add(name);
+      if (widened.size >= 4096) widened.clear();
+      widened.set(target.specifier, needs);
+    }
     return needs;
   }
 
@@ -1153,8 +1177,8 @@ export function createSandboxExecutor(
   ): Promise<unknown> {
     callOptions.signal?.throwIfAborted();
     // Malformed permissions fail here, with their own message, before any host starts.
-    toWorkerPermissions(callOptions.permissions);
-    hostPermissionFlags(callOptions.policy.allow);
+    checkOnce(callOptions.permissions, toWorkerPermissions);
+    checkOnce(callOptions.policy.allow, hostPermissionFlags);
     checkImportGrant(target, callOptions);
     const jsonSafe = callOptions.jsonSafeInputs === true;
     // A lane takes large inputs in pieces, which the Worker parses while the rest is sent.
