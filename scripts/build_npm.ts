@@ -10,6 +10,8 @@
  * @module
  */
 
+import { listFiles } from "./_list_files.ts";
+
 const ROOT = new URL("../", import.meta.url);
 
 /**
@@ -67,10 +69,9 @@ export async function buildNpm(outDir: string): Promise<void> {
  */
 export async function emitDeclarations(typesDir: string): Promise<void> {
   const { default: ts } = await import("typescript");
-  const source = new URL("src/", ROOT);
   const problems: string[] = [];
-  for await (const path of modulesUnder(source)) {
-    const fileName = new URL(path, source).pathname;
+  for (const path of listFiles(ROOT, "src/")) {
+    const fileName = new URL(path, ROOT).pathname;
     const { outputText, diagnostics = [] } = ts.transpileDeclaration(
       await Deno.readTextFile(fileName),
       {
@@ -90,9 +91,9 @@ export async function emitDeclarations(typesDir: string): Promise<void> {
         ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
         : undefined;
       problems.push(
-        `src/${path}${
-          where ? `:${where.line + 1}:${where.character + 1}` : ""
-        }: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`,
+        `${path}${where ? `:${where.line + 1}:${where.character + 1}` : ""}: ${
+          ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")
+        }`,
       );
     }
     const lines = outputText.split("\n").map((line, index) => {
@@ -104,7 +105,7 @@ export async function emitDeclarations(typesDir: string): Promise<void> {
           const node = nodeSpecifier(specifier);
           if (node === undefined) {
             problems.push(
-              `src/${path} (declaration line ${
+              `${path} (declaration line ${
                 index + 1
               }): cannot import "${specifier}" from Node`,
             );
@@ -114,7 +115,9 @@ export async function emitDeclarations(typesDir: string): Promise<void> {
         },
       );
     });
-    const target = `${typesDir}/${path.replace(/\.ts$/, ".d.ts")}`;
+    const target = `${typesDir}/${
+      path.slice("src/".length).replace(/\.ts$/, ".d.ts")
+    }`;
     await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), {
       recursive: true,
     });
@@ -135,20 +138,6 @@ function nodeSpecifier(specifier: string): string | undefined {
   if (specifier.startsWith("node:")) return specifier;
   if (/^npm:comlink@[^/]*$/.test(specifier)) return "comlink";
   return undefined;
-}
-
-// The `.ts` modules under `dir`, as paths relative to it.
-async function* modulesUnder(dir: URL, prefix = ""): AsyncGenerator<string> {
-  for await (const entry of Deno.readDir(dir)) {
-    if (entry.isDirectory) {
-      yield* modulesUnder(
-        new URL(`${entry.name}/`, dir),
-        `${prefix}${entry.name}/`,
-      );
-    } else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) {
-      yield `${prefix}${entry.name}`;
-    }
-  }
 }
 
 if (import.meta.main) {

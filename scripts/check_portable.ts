@@ -9,6 +9,8 @@
  * @module
  */
 
+import { listFiles } from "./_list_files.ts";
+
 /** The portable files and directories, relative to the repository root. */
 export const PORTABLE_PATHS: readonly string[] = Object.freeze([
   "src/core/",
@@ -73,23 +75,6 @@ export function checkSource(file: string, source: string): Offence[] {
     }
   });
   return offences;
-}
-
-function listFiles(root: URL, path: string): string[] {
-  const url = new URL(path, root);
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(url);
-  } catch {
-    return [];
-  }
-  if (info.isFile) return path.endsWith(".ts") ? [path] : [];
-  const files: string[] = [];
-  for (const entry of Deno.readDirSync(url)) {
-    const child = `${path.replace(/\/?$/, "/")}${entry.name}`;
-    files.push(...listFiles(root, entry.isDirectory ? `${child}/` : child));
-  }
-  return files.sort();
 }
 
 /**
