@@ -71,11 +71,14 @@ const SCRATCH = 64 * 1024;
 const LARGE_FRAME = 64 * 1024;
 const outgoing = new FrameBuffer(4 * 1024 * 1024);
 const incoming = new FrameBuffer(4 * 1024 * 1024);
+// Small frames borrow a buffer of their own, so that one waiting to be written never sends a
+// large frame to allocate.
+const outgoingSmall = new FrameBuffer(LARGE_FRAME);
 
 /**
  * Creates a framed endpoint over `input` (incoming frames) and `output` (outgoing frames).
- * Chunks are copied into a reused buffer, and a large frame's remaining bytes straight into
- * the frame. (Reading a `Deno.Conn` directly, or through a BYOB reader, was faster but grew the
+ * Chunks are read into a reused buffer: a frame that lies whole in one is decoded there, any
+ * other copied into a frame of its own, and a large frame's remaining bytes read straight into it. (Reading a `Deno.Conn` directly, or through a BYOB reader, was faster but grew the
  * resident memory by kilobytes per message on Deno 2.9.6; the default reader stays flat.)
  * A message that cannot be serialized throws from `postMessage`; a frame that cannot be
  * decoded ends the stream, since framing is then lost.
@@ -153,13 +156,11 @@ export function createStdioEndpoint(
       while ((frame = queue.shift()) !== undefined) {
         let rest = frame;
         while (rest.length > 0) rest = rest.subarray(await writer.write(rest));
-        if (outgoing.lends(frame)) outgoing.giveBack();
+        giveBack(frame);
       }
     } catch {
       writeFailed = true;
-      for (const unwritten of [frame!, ...queue]) {
-        if (outgoing.lends(unwritten)) outgoing.giveBack();
-      }
+      for (const unwritten of [frame!, ...queue]) giveBack(unwritten);
       queue.length = 0;
     } finally {
       flushing = undefined;
@@ -195,6 +196,7 @@ export function createStdioEndpoint(
 
   async function readLoop(): Promise<void> {
     const scratch = new Uint8Array(SCRATCH);
+    const chunkView = new DataView(scratch.buffer);
     const header = new Uint8Array(HEADER);
     const headerView = new DataView(header.buffer);
     let headerFilled = 0;
@@ -234,6 +236,25 @@ export function createStdioEndpoint(
         const chunk = scratch.subarray(0, count);
         let offset = 0;
         while (offset < chunk.length) {
+          // A frame that lies whole in the chunk is decoded where it lies: no body to
+          // allocate and copy into. (Not one with attachments: byte arrays would view the chunk,
+          // which the next read overwrites.)
+          if (body === undefined && headerFilled === 0) {
+            const start = offset + HEADER;
+            if (start <= chunk.length && chunk[offset + 5] !== ATTACHED) {
+              const end = start + chunkView.getUint32(offset);
+              if (end <= chunk.length) {
+                const message = decodeMessage(
+                  chunk[offset + 5]!,
+                  chunk.subarray(start, end),
+                  ownBytes,
+                );
+                offset = end;
+                dispatch(chunk[start - 2]!, message);
+                continue;
+              }
+            }
+          }
           if (body === undefined) {
             const take = Math.min(HEADER - headerFilled, chunk.length - offset);
             header.set(chunk.subarray(offset, offset + take), headerFilled);
@@ -335,6 +356,12 @@ export function createStdioEndpoint(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+// Ends the loan of a written frame's buffer, if it was borrowed.
+function giveBack(frame: Uint8Array): void {
+  if (outgoing.lends(frame)) outgoing.giveBack();
+  else if (outgoingSmall.lends(frame)) outgoingSmall.giveBack();
 }
 
 function isByteReader(
@@ -688,8 +715,8 @@ class Attachments {
 }
 
 // One frame, as the chunks to write in order: the header and the body in the format that fits
-// the message. With `borrow`, a large frame is written whole into the thread's outgoing buffer,
-// which the writer gives back once it is written.
+// the message. With `borrow`, a plain JSON frame, or a large one, is written whole into one of
+// the thread's outgoing buffers, which the writer gives back once it is written.
 function encodeFrame(
   channel: number,
   message: unknown,
@@ -697,7 +724,20 @@ function encodeFrame(
   borrow: boolean,
 ): Uint8Array[] {
   if (isPlainJson(message, new Set())) {
-    return [framed(channel, PLAIN, encoder.encode(JSON.stringify(message)))];
+    const text = JSON.stringify(message);
+    if (!borrow) return [framed(channel, PLAIN, encoder.encode(text))];
+    // Encoded straight into a borrowed buffer: no body to allocate and copy into a frame.
+    // UTF-8 takes at most 3 bytes per UTF-16 unit, so the text always fits.
+    const bound = HEADER + 3 * text.length;
+    const frame = (bound < LARGE_FRAME ? outgoingSmall : outgoing).borrow(
+      bound,
+    );
+    if (frame === undefined) {
+      return [framed(channel, PLAIN, encoder.encode(text))];
+    }
+    const length = encoder.encodeInto(text, frame.subarray(HEADER)).written;
+    writeHeader(frame, length, channel, PLAIN);
+    return [frame.subarray(0, HEADER + length)];
   }
   const attachments = new Attachments(transfer);
   const json = encoder.encode(
@@ -763,11 +803,20 @@ function writeHead(
 
 function framed(channel: number, format: number, body: Uint8Array) {
   const frame = new Uint8Array(HEADER + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame[4] = channel;
-  frame[5] = format;
+  writeHeader(frame, body.length, channel, format);
   frame.set(body, HEADER);
   return frame;
+}
+
+function writeHeader(
+  frame: Uint8Array,
+  bodyLength: number,
+  channel: number,
+  format: number,
+): void {
+  new DataView(frame.buffer, frame.byteOffset).setUint32(0, bodyLength);
+  frame[4] = channel;
+  frame[5] = format;
 }
 
 function noAttachments(): never {

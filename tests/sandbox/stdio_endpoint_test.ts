@@ -59,6 +59,24 @@ function messages(
   );
 }
 
+/** `promise`, or a rejection once `ms` have passed without it settling. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Nothing arrived within ${ms} ms`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 Deno.test("createStdioEndpoint() carries comlink calls both ways on separate channels", async () => {
   const { a, b } = pair();
   try {
@@ -318,6 +336,44 @@ Deno.test("createStdioEndpoint() reads and writes a socket directly, large frame
       await b.close();
     }
     assert.equal(a.error, undefined);
+  });
+});
+
+Deno.test("createStdioEndpoint() delivers small frames posted back to back over a socket intact and in order", async () => {
+  // Many small frames share each read, and each is written from the thread's reused buffer
+  // while it is free: none may arrive altered by the next one, whatever its text.
+  const sent = (i: number) =>
+    i % 50 === 25 ? { i, text: "z".repeat(100_000) } : {
+      i,
+      text: `${"é€😀".repeat(i % 7)}#${i}`,
+      list: [i, { nested: i % 3 === 0 }],
+    };
+  await withUnixSocket(async (client, server) => {
+    const a = createStdioEndpoint(client, client);
+    const b = createStdioEndpoint(server, server);
+    try {
+      const onOne = messages(b, 1, 100);
+      const onTwo = messages(b, 2, 100);
+      for (let i = 0; i < 100; i++) {
+        const message = sent(i);
+        a.channel(1).postMessage(message);
+        // Posting copies: a change made afterwards is not sent.
+        message.i = -1;
+        a.channel(2).postMessage(sent(1000 + i));
+      }
+      // A corrupted frame loses the framing and the rest never arrives: fail rather than hang.
+      const [one, two] = await within(Promise.all([onOne, onTwo]), 10_000);
+      assert.deepEqual(one, Array.from({ length: 100 }, (_, i) => sent(i)));
+      assert.deepEqual(
+        two,
+        Array.from({ length: 100 }, (_, i) => sent(1000 + i)),
+      );
+    } finally {
+      // The receiver first: a sender whose frames are no longer read would wait on them.
+      await b.close();
+      await a.close();
+    }
+    assert.equal(b.error, undefined);
   });
 });
 
