@@ -57,8 +57,10 @@ interface RunState {
   options: RunOptions;
   executor: Executor;
   importMap: Record<string, string>;
-  cache: ValueCache;
-  secrets: Set<string>;
+  /** Made on first use (see `cacheOf`): a run whose inputs hold no placeholder reads no value. */
+  cache: ValueCache | undefined;
+  /** The secret values read so far, to mask in messages. */
+  readonly secrets: Set<string>;
   workingDirectory: string | undefined;
 }
 
@@ -163,12 +165,10 @@ function checkEnforceable(plan: Plan, executor: Executor, options: RunOptions) {
   );
 }
 
+// The executor a run without one creates, and closes when done.
 async function openExecutor(
   options: RunOptions,
-): Promise<{ executor: Executor; owned: boolean }> {
-  if (options.executor !== undefined) {
-    return { executor: options.executor, owned: false };
-  }
+): Promise<{ executor: Executor; owned: true }> {
   const { createExecutor } = await import("../sandbox/select.ts");
   return {
     executor: await createExecutor(options.isolation ?? "step"),
@@ -181,19 +181,24 @@ function createState(
   executor: Executor,
   importMap: Record<string, string>,
 ): RunState {
-  const secrets = new Set<string>();
-  const onSecret = (value: string) => {
-    secrets.add(value);
-    options.onSecret?.(value);
-  };
   return {
     options,
     executor,
     importMap,
-    cache: createValueCache(options.values, { onSecret }),
-    secrets,
+    cache: undefined,
+    secrets: new Set(),
     workingDirectory: options.workingDirectory,
   };
+}
+
+// The run's value cache, made on first use.
+function cacheOf(state: RunState): ValueCache {
+  return state.cache ??= createValueCache(state.options.values, {
+    onSecret: (value) => {
+      state.secrets.add(value);
+      state.options.onSecret?.(value);
+    },
+  });
 }
 
 // The same frozen object for every absent ceiling or environment, which an executor's caches
@@ -280,7 +285,7 @@ async function fillBlockData(
   const slug = inputs["block_type_slug"];
   const name = inputs["block_document_name"];
   if (typeof slug !== "string" || typeof name !== "string") return inputs;
-  const block = await state.cache.blockByName(slug, name);
+  const block = await cacheOf(state).blockByName(slug, name);
   if (block === undefined) {
     throw new TemplateError(
       `Block not found: '${name}' of type '${slug}' (named by the block_type_slug and block_document_name of pull_with_block). It no longer exists or was never created: create it (for example with "stepbox block") or correct the step's block_type_slug and block_document_name`,
@@ -301,35 +306,36 @@ async function executePlan(
   const { options } = state;
   const { parsed } = plan;
   const { onEvent } = options;
-  const subject: StepEventSubject = {
-    index: parsed.index,
-    reference: parsed.reference,
-    name: plan.target.exportName,
-    id: parsed.id,
-    inputs: parsed.inputs,
-  };
-  // An event copies the inputs (a walk as long as they are), so none is built unheard.
-  const report = (details: () => StepEventDetails) => {
-    if (onEvent !== undefined) {
+  // An event copies the inputs (a walk as long as they are), so none is built unheard; the
+  // events of a step share one subject, and with it one copy.
+  let subject: StepEventSubject | undefined;
+  const report = onEvent === undefined
+    ? () => {}
+    : (details: () => StepEventDetails) => {
+      subject ??= {
+        index: parsed.index,
+        reference: parsed.reference,
+        name: plan.target.exportName,
+        id: parsed.id,
+        inputs: parsed.inputs,
+      };
       emitStepEvent(onEvent, createStepEvent(subject, details()));
-    }
-  };
+    };
   report(() => ({ type: "step.started" }));
   // Durations are for events only; reading the clock is not free.
   const started = onEvent === undefined ? 0 : now();
   try {
-    const resolveOptions = {
-      upstreamOutputs: upstream,
-      env: options.env ?? {},
-      cache: state.cache,
-      ...(options.warn === undefined ? {} : { warn: options.warn }),
-    };
     // Inputs without any placeholder resolve to themselves: validation found out, so they need
     // no substituting walk (changing a step's inputs while it runs is not supported).
     const shape = recallInputShape(parsed.inputs);
     // Shares what did not change with the step's inputs: the executor copies what it gets.
     let inputs = shape.plain ? parsed.inputs : await withSignal(
-      resolveStepInputs(parsed.inputs, resolveOptions),
+      resolveStepInputs(parsed.inputs, {
+        upstreamOutputs: upstream,
+        env: options.env ?? {},
+        cache: cacheOf(state),
+        ...(options.warn === undefined ? {} : { warn: options.warn }),
+      }),
       options.signal,
     ) as Record<string, unknown>;
     if (plan.builtin === PULL_WITH_BLOCK) {
@@ -573,7 +579,9 @@ export async function runSteps(
   const outputs = copyUpstream(options.upstreamOutputs);
   const { plans, importMap } = planSteps(steps, options);
   if (plans.length === 0) return outputs;
-  const { executor, owned } = await openExecutor(options);
+  const { executor, owned } = options.executor !== undefined
+    ? { executor: options.executor, owned: false }
+    : await openExecutor(options);
   try {
     for (const plan of plans) {
       try {
@@ -654,7 +662,9 @@ export async function runStep(
     buildImportMap([parsed], importMapOptions(options)),
   );
   const plan = planStep(parsed, importMap, options);
-  const { executor, owned } = await openExecutor(options);
+  const { executor, owned } = options.executor !== undefined
+    ? { executor: options.executor, owned: false }
+    : await openExecutor(options);
   try {
     checkEnforceable(plan, executor, options);
     const state = createState(options, executor, importMap);

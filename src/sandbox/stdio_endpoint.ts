@@ -127,11 +127,13 @@ export function createStdioEndpoint(
     : undefined;
   let leftover: Uint8Array | undefined;
   let readerDone = false;
-  async function readInto(view: Uint8Array): Promise<number | null> {
-    if (directReader !== undefined) {
-      if (readerDone) return null;
-      return await directReader.read(view);
-    }
+  // A socket is read straight into `view`: no async step of its own between the read and the
+  // frame parser.
+  const readInto = directReader !== undefined
+    ? (view: Uint8Array): Promise<number | null> =>
+      readerDone ? Promise.resolve(null) : directReader.read(view)
+    : readStreamInto;
+  async function readStreamInto(view: Uint8Array): Promise<number | null> {
     if (leftover === undefined || leftover.length === 0) {
       const { value, done } = await streamReader!.read();
       if (done) return null;
@@ -154,8 +156,10 @@ export function createStdioEndpoint(
     let frame: Uint8Array | undefined;
     try {
       while ((frame = queue.shift()) !== undefined) {
-        let rest = frame;
-        while (rest.length > 0) rest = rest.subarray(await writer.write(rest));
+        let written = await writer.write(frame);
+        while (written < frame.length) {
+          written += await writer.write(frame.subarray(written));
+        }
         giveBack(frame);
       }
     } catch {
@@ -169,7 +173,7 @@ export function createStdioEndpoint(
   // A frame is written as one or more chunks, in order, before the next frame's.
   function send(chunks: Uint8Array[]): void {
     if (direct !== undefined) {
-      queue.push(...chunks);
+      for (const chunk of chunks) queue.push(chunk);
       flushing ??= flush(direct);
       return;
     }
