@@ -342,18 +342,28 @@ class Host {
   // its text is kept; an object that could still change is read again every call, since a stale
   // key would hand the call a Worker with other permissions.
   readonly #permissionsText = new WeakMap<object, string>();
+  // The last key of a frozen grant, kept whole: the same string finds its lanes without being
+  // built and hashed again.
+  #lastLaneKey:
+    | { specifier: string; permissions: object; key: string }
+    | undefined;
   #laneKey(target: WorkerTarget): string {
-    const permissions = target.permissions;
-    let text = this.#permissionsText.get(permissions);
-    if (text === undefined) {
-      text = JSON.stringify(permissions);
-      if (isFrozenGrant(permissions)) {
-        this.#permissionsText.set(permissions, text);
-      }
+    const { specifier, permissions } = target;
+    const last = this.#lastLaneKey;
+    if (
+      last !== undefined && last.specifier === specifier &&
+      last.permissions === permissions
+    ) {
+      return last.key;
     }
-    const key = `${target.specifier}\n${text}`;
+    let text = this.#permissionsText.get(permissions);
+    const isFrozen = text !== undefined || isFrozenGrant(permissions);
+    text ??= JSON.stringify(permissions);
+    if (isFrozen) this.#permissionsText.set(permissions, text);
+    const key = `${specifier}\n${text}`;
     // The first reference seen names the Worker in messages.
     if (!this.#laneTargets.has(key)) this.#laneTargets.set(key, target);
+    if (isFrozen) this.#lastLaneKey = { specifier, permissions, key };
     return key;
   }
 
@@ -806,16 +816,37 @@ export function createSandboxExecutor(
     return text;
   }
 
+  // The last key made, with the objects it was made of: a run's calls pass the same ones, and
+  // the same key string looks its host up without hashing it again.
+  let lastKey: {
+    importMap: object;
+    allow: object;
+    env: object;
+    memoryMb: number;
+    grant: unknown;
+    key: string;
+  } | undefined;
   function hostKey(options: CallOptions): string {
     const grant = options.permissions.import ?? false;
-    return `${canonicalOf(options.importMap)}\n${
-      canonicalOf(options.policy.allow)
-    }\n${canonicalOf(options.policy.env)}\n${
-      options.policy.memoryMb ?? DEFAULT_MEMORY_MB
-    }\n${
+    const { importMap, policy } = options;
+    const memoryMb = policy.memoryMb ?? DEFAULT_MEMORY_MB;
+    const { allow, env } = policy;
+    const last = lastKey;
+    if (
+      last !== undefined && last.importMap === importMap &&
+      last.allow === allow && last.env === env &&
+      last.memoryMb === memoryMb && last.grant === grant
+    ) {
+      return last.key;
+    }
+    const key = `${canonicalOf(importMap)}\n${canonicalOf(allow)}\n${
+      canonicalOf(env)
+    }\n${memoryMb}\n${
       // Deno does not honour a Worker's `import` permission (denoland/deno#29503), so a step's
       // import grant is enforced by its host's --allow-import: hosts differ by it.
       typeof grant === "boolean" ? grant : stableJson(grant)}`;
+    lastKey = { importMap, allow, env, memoryMb, grant, key };
+    return key;
   }
 
   interface SpecifierNeeds {
@@ -1076,6 +1107,20 @@ export function createSandboxExecutor(
     if (host.pending.size === 0) closeHost(host);
   }
 
+  // The live host that can run `target` with these options, when there is one (as for most
+  // calls): found without an async step.
+  function readyHost(
+    target: StepTarget,
+    callOptions: CallOptions,
+  ): Host | undefined {
+    if (closed) return undefined;
+    const current = hosts.get(hostKey(callOptions));
+    return current !== undefined && !current.isDead &&
+        satisfies(current, needsOf(target, callOptions))
+      ? current
+      : undefined;
+  }
+
   async function hostFor(
     target: StepTarget,
     callOptions: CallOptions,
@@ -1188,7 +1233,8 @@ export function createSandboxExecutor(
     const split = encoded.kind === "split" ? encoded : undefined;
     const payload = encoded.kind === "split" ? headOf(encoded) : encoded;
     for (let attempt = 0;; attempt++) {
-      const host = await hostFor(target, callOptions);
+      const host = readyHost(target, callOptions) ??
+        await hostFor(target, callOptions);
       callOptions.signal?.throwIfAborted();
       if (isRemote(target.specifier)) {
         await prefetch(target.specifier, callOptions, host);

@@ -151,30 +151,56 @@ export function createStdioEndpoint(
     ? (output as WritableStream<Uint8Array>).getWriter()
     : undefined;
   const queue: Uint8Array[] = [];
-  let flushing: Promise<void> | undefined;
-  async function flush(writer: ByteWriter): Promise<void> {
-    let frame: Uint8Array | undefined;
+  // The frame being written and how much of it is, and who waits for the queue to empty.
+  // Written with two callbacks made once, not an async loop: a warm call writes one frame each
+  // way, and the loop's own state cost more than the write.
+  let writing: Uint8Array | undefined;
+  let writtenBytes = 0;
+  let onFlushed: (() => void)[] = [];
+  function writeNext(): void {
+    const frame = writing!;
     try {
-      while ((frame = queue.shift()) !== undefined) {
-        let written = await writer.write(frame);
-        while (written < frame.length) {
-          written += await writer.write(frame.subarray(written));
-        }
-        giveBack(frame);
-      }
+      direct!.write(writtenBytes === 0 ? frame : frame.subarray(writtenBytes))
+        .then(onWritten, onWriteFailed);
     } catch {
-      writeFailed = true;
-      for (const unwritten of [frame!, ...queue]) giveBack(unwritten);
-      queue.length = 0;
-    } finally {
-      flushing = undefined;
+      onWriteFailed();
     }
+  }
+  function onWritten(count: number): void {
+    const frame = writing!;
+    writtenBytes += count;
+    if (writtenBytes < frame.length) return writeNext();
+    giveBack(frame);
+    writing = queue.shift();
+    writtenBytes = 0;
+    if (writing === undefined) return flushed();
+    writeNext();
+  }
+  function onWriteFailed(): void {
+    writeFailed = true;
+    for (const unwritten of [writing!, ...queue]) giveBack(unwritten);
+    queue.length = 0;
+    writing = undefined;
+    flushed();
+  }
+  function flushed(): void {
+    const waiting = onFlushed;
+    onFlushed = [];
+    for (const resolve of waiting) resolve();
+  }
+  function whenFlushed(): Promise<void> {
+    if (writing === undefined) return Promise.resolve();
+    return new Promise((resolve) => onFlushed.push(resolve));
   }
   // A frame is written as one or more chunks, in order, before the next frame's.
   function send(chunks: Uint8Array[]): void {
     if (direct !== undefined) {
       for (const chunk of chunks) queue.push(chunk);
-      flushing ??= flush(direct);
+      if (writing === undefined) {
+        writing = queue.shift();
+        writtenBytes = 0;
+        writeNext();
+      }
       return;
     }
     for (const chunk of chunks) {
@@ -326,7 +352,7 @@ export function createStdioEndpoint(
     if (streamWriter !== undefined) {
       await streamWriter.close().catch(() => {});
     } else {
-      await flushing;
+      await whenFlushed();
       try {
         await direct?.closeWrite?.();
       } catch {
@@ -355,7 +381,7 @@ export function createStdioEndpoint(
     },
     flushed: () =>
       direct !== undefined
-        ? flushing ?? Promise.resolve()
+        ? whenFlushed()
         : streamWriter!.ready.then(() => {}, () => {}),
     close,
     [Symbol.asyncDispose]: close,
