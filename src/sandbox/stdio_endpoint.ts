@@ -78,7 +78,8 @@ const outgoingSmall = new FrameBuffer(LARGE_FRAME);
 /**
  * Creates a framed endpoint over `input` (incoming frames) and `output` (outgoing frames).
  * Chunks are read into a reused buffer: a frame that lies whole in one is decoded there, any
- * other copied into a frame of its own, and a large frame's remaining bytes read straight into it. (Reading a `Deno.Conn` directly, or through a BYOB reader, was faster but grew the
+ * other is copied into a frame of its own, and a large frame's remaining bytes are read straight
+ * into it. (Reading a `Deno.Conn` directly, or through a BYOB reader, was faster but grew the
  * resident memory by kilobytes per message on Deno 2.9.6; the default reader stays flat.)
  * A message that cannot be serialized throws from `postMessage`; a frame that cannot be
  * decoded ends the stream, since framing is then lost.
