@@ -1128,23 +1128,22 @@ export function createSandboxExecutor(
     onLaunched?: () => void,
   ): Promise<Host> {
     const key = hostKey(callOptions);
-    let needs = needsOf(target, callOptions);
     while (true) {
       if (closed) {
         throw new SandboxError("Cannot run a step: the executor is closed");
       }
-      const current = hosts.get(key);
-      if (
-        current !== undefined && !current.isDead && satisfies(current, needs)
-      ) {
+      const ready = readyHost(target, callOptions);
+      if (ready !== undefined) {
         onLaunched?.();
-        return current;
+        return ready;
       }
       const inFlight = starting.get(key);
       if (inFlight !== undefined) {
         await inFlight.catch(() => {});
         continue;
       }
+      const current = hosts.get(key);
+      let needs = needsOf(target, callOptions);
       if (current !== undefined) {
         // Dead, or it cannot read/import what this call needs: start a wider one.
         needs = {

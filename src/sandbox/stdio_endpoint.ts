@@ -756,13 +756,12 @@ function encodeFrame(
 ): Uint8Array[] {
   if (isPlainJson(message, new Set())) {
     const text = JSON.stringify(message);
-    if (!borrow) return [framed(channel, PLAIN, encoder.encode(text))];
     // Encoded straight into a borrowed buffer: no body to allocate and copy into a frame.
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so the text always fits.
     const bound = HEADER + 3 * text.length;
-    const frame = (bound < LARGE_FRAME ? outgoingSmall : outgoing).borrow(
-      bound,
-    );
+    const frame = borrow
+      ? (bound < LARGE_FRAME ? outgoingSmall : outgoing).borrow(bound)
+      : undefined;
     if (frame === undefined) {
       return [framed(channel, PLAIN, encoder.encode(text))];
     }
@@ -821,10 +820,8 @@ function writeHead(
   lengths: readonly number[],
   bodyLength: number,
 ): void {
+  writeHeader(frame, bodyLength, channel, ATTACHED);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  view.setUint32(0, bodyLength);
-  frame[4] = channel;
-  frame[5] = ATTACHED;
   view.setUint32(HEADER, json.length);
   frame.set(json, HEADER + 4);
   let offset = HEADER + 4 + json.length;
