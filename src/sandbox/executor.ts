@@ -58,7 +58,9 @@ export interface ExecutorInfo {
 export interface Executor extends AsyncDisposable {
   readonly info: ExecutorInfo;
   /**
-   * Calls `target`'s export with `inputs` and resolves to its return value.
+   * Calls `target`'s export with `inputs` and resolves to its return value. `target` and
+   * `inputs` are lent, not given: a run may hand the same objects to later calls, so an
+   * executor copies what it passes on and changes neither.
    * Rejects with the step's own error (rebuilt with name, message, stack, props and cause),
    * or a `SandboxError` / `StepTimeoutError` / `StepPermissionError` / `AbortError`.
    */

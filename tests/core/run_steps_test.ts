@@ -289,6 +289,80 @@ Deno.test("runSteps() mutates nothing the caller passes in", async () => {
   assert.notEqual(outputs.shared, upstreamOutputs.shared);
 });
 
+Deno.test("runSteps() reuses the plan of steps run again unchanged, and plans any change afresh", async () => {
+  const recorded = recording({ enforcesPermissions: true });
+  const steps: Step[] = [{
+    "t.echo": { permissions: { read: ["/srv"] }, list: [1, { a: "x" }] },
+  }];
+  const allow = { read: ["/srv", "/tmp"] };
+  const run = (extra: RunOptions = {}) =>
+    runSteps(steps, options(recorded, { policy: { allow }, ...extra }));
+  const targetOf = (call: number) => recorded.calls[call]?.target;
+
+  await run();
+  assert.deepEqual(await run(), { list: [1, { a: "x" }] });
+  // The same plan: the executor is handed the very same target.
+  assert.equal(targetOf(1), targetOf(0));
+
+  // A change deep in the inputs is seen, and planned again.
+  const inputs =
+    (steps[0] as Record<string, Record<string, unknown>>)["t.echo"]!;
+  ((inputs.list as unknown[])[1] as Record<string, unknown>).a = "y";
+  assert.deepEqual(await run(), { list: [1, { a: "y" }] });
+  assert.notEqual(targetOf(2), targetOf(1));
+  // So is a new key order.
+  delete inputs.permissions;
+  inputs.permissions = { read: ["/srv"] };
+  assert.deepEqual(Object.keys((await run()) as object), ["list"]);
+  assert.notEqual(targetOf(3), targetOf(2));
+
+  // A change that makes a step invalid fails validation, as on a first run.
+  inputs.extra = undefined;
+  await assert.rejects(
+    run(),
+    (error: Error) => error.cause instanceof StepValidationError,
+  );
+  delete inputs.extra;
+  await run();
+
+  // A narrower ceiling is checked again, whether changed in place or passed anew.
+  allow.read.pop();
+  allow.read[0] = "/other";
+  await assert.rejects(
+    run(),
+    (error: Error) =>
+      error.cause instanceof PolicyError &&
+      /requests read \["\/srv"\] beyond/.test(error.cause.message),
+  );
+  await assert.rejects(
+    run({ policy: { allow: { read: ["/srv2"] } } }),
+    (error: Error) => error.cause instanceof PolicyError,
+  );
+  allow.read[0] = "/srv";
+
+  // So are the import map and the base URL the steps resolve against.
+  const relative: Step[] = [{ "./_steps.ts#echo": { n: 1 } }];
+  const baseUrl = new URL("./", import.meta.url);
+  await runSteps(relative, options(recorded, { baseUrl }));
+  baseUrl.pathname = "/elsewhere/";
+  await assert.rejects(runSteps(relative, options(recorded, { baseUrl })));
+  assert.equal(
+    recorded.calls.at(-1)?.target.specifier,
+    "file:///elsewhere/_steps.ts",
+  );
+  await assert.rejects(
+    runSteps(steps, {
+      executor: recorded.executor,
+      policy: { allow },
+      importMap: { t: "file:///nowhere/steps.ts" },
+    }),
+  );
+  assert.equal(
+    recorded.calls.at(-1)?.target.specifier,
+    "file:///nowhere/steps.ts",
+  );
+});
+
 Deno.test("runSteps() emits events with unresolved inputs and masks secrets in errors", async () => {
   const events: StepEvent[] = [];
   const secrets: string[] = [];
