@@ -149,17 +149,25 @@ export function expectOutput(
   }
 }
 
-/** The one-step pipeline of the single-step tasks: `hello` from bench/fixtures/. */
-const HELLO_STEPS: Step[] = [{ "./hello.ts#hello": { name: "bench" } }];
+/** A new list holding the one step of the single-step tasks: `hello` from bench/fixtures/. */
+function helloSteps(): Step[] {
+  return [{ "./hello.ts#hello": { name: "bench" } }];
+}
+
+const HELLO_STEPS = helloSteps();
 
 /**
  * Registers task `name`: `runSteps` of the one-step `hello` pipeline on one executor of
  * `isolation`, made before the first sample and kept for the whole task (its host stays warm,
  * as in a long-lived service). A missing module makes the task "not available".
  *
+ * Every sample runs the same list of steps, as a service running its pipeline does, and so
+ * reuses the plan of the first; with `newList`, each sample runs a list of its own, which is
+ * validated and planned in full, as a list never run before is.
+ *
  * @param group The group to add the task to.
  * @param name The task's name.
- * @param options The isolation and the sampling profile.
+ * @param options The isolation, the sampling profile, and whether each sample has a new list.
  *
  * @example Usage
  * ```ts
@@ -173,7 +181,11 @@ const HELLO_STEPS: Step[] = [{ "./hello.ts#hello": { name: "bench" } }];
 export async function addHelloStepTask(
   group: BenchGroup,
   name: string,
-  options: { isolation: "inline" | "step" | "pool"; profile: ProfileName },
+  options: {
+    isolation: "inline" | "step" | "pool";
+    profile: ProfileName;
+    newList?: boolean;
+  },
 ): Promise<void> {
   if (!group.wants(name)) return;
   const runner = await loadRunner(options.isolation);
@@ -184,7 +196,8 @@ export async function addHelloStepTask(
   const { runSteps, createExecutor } = runner.value;
   const executor = group.scoped(createExecutor, (value) => value.close());
   group.add(name, options.profile, async () => {
-    const outputs = await runSteps(HELLO_STEPS, {
+    const steps = options.newList === true ? helloSteps() : HELLO_STEPS;
+    const outputs = await runSteps(steps, {
       executor: executor.value,
       baseUrl: FIXTURES_URL,
     });

@@ -22,6 +22,7 @@ export const TASK_ORDER: readonly string[] = Object.freeze([
   "js-yaml-parse-10k",
   "inline-step",
   "pool-step",
+  "pool-step-new-list",
   "isolated-step",
   "pipeline-100-pool",
   "pipeline-100-isolated",
@@ -65,6 +66,7 @@ export const COMPARISONS: readonly Comparison[] = Object.freeze([
     floor: "raw-postmessage-rtt",
     target: { op: "<=", value: 2 },
   },
+  { task: "pool-step-new-list", floor: "raw-postmessage-rtt" },
   {
     task: "isolated-step",
     floor: "bare-worker-spawn",
@@ -100,6 +102,10 @@ export const COMPARISONS: readonly Comparison[] = Object.freeze([
     task: "pool-step-pinned",
     floor: "raw-postmessage-rtt-pinned",
     target: { op: "<=", value: 2 },
+  },
+  {
+    task: "pool-step-new-list-pinned",
+    floor: "raw-postmessage-rtt-pinned",
   },
   {
     task: "pool-step",

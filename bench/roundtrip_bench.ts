@@ -30,13 +30,14 @@ export const PINNED_TASKS: readonly string[] = Object.freeze([
   "host-worker-rtt",
   "socket-rtt",
   "pool-step",
+  "pool-step-new-list",
 ]);
 
 const INPUTS = Object.freeze({ name: "bench" });
 
 /**
  * Registers `direct-call`, `raw-postmessage-rtt`, `comlink-rtt`, `host-worker-rtt`, `socket-rtt`,
- * `inline-step` and `pool-step`.
+ * `inline-step`, `pool-step` and `pool-step-new-list`.
  *
  * @example Run the floors with a tiny budget
  * ```ts
@@ -115,6 +116,11 @@ export async function roundtripBench(group: BenchGroup): Promise<void> {
   await addHelloStepTask(group, "pool-step", {
     isolation: "pool",
     profile: "fast",
+  });
+  await addHelloStepTask(group, "pool-step-new-list", {
+    isolation: "pool",
+    profile: "fast",
+    newList: true,
   });
 }
 

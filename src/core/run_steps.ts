@@ -427,11 +427,12 @@ interface KnownPlan extends PlannedRun {
   settings: Snapshot;
 }
 
-// Services run the same steps again and again. Each list's last plan is kept with a copy of
-// what it was made from, and is reused while the steps and the settings still equal that copy:
+// Services run the same steps again and again. A list run a second time has its plan kept with
+// a copy of what it was made from, reused while the steps and the settings still equal that copy:
 // checking is much cheaper than validating and resolving again (about 3 µs of a warm pooled
-// call), and a list that changed in any way is planned afresh.
-const knownPlans = new WeakMap<readonly Step[], KnownPlan>();
+// call), and a list that changed in any way is planned afresh. A list run once is only noted:
+// copying it would cost a run that never comes again.
+const knownPlans = new WeakMap<readonly Step[], KnownPlan | "seen">();
 
 // What planning reads besides the steps.
 function planSettings(options: RunOptions): unknown[] {
@@ -446,10 +447,15 @@ function planSettings(options: RunOptions): unknown[] {
 
 /** Parses and resolves every step, or reuses the plan of equal steps and settings. */
 function planSteps(steps: readonly Step[], options: RunOptions): PlannedRun {
-  const settings = planSettings(options);
   const known = knownPlans.get(steps);
+  if (known === undefined) {
+    const planned = planStepsAfresh(steps, options);
+    knownPlans.set(steps, "seen");
+    return planned;
+  }
+  const settings = planSettings(options);
   if (
-    known !== undefined && matchesSnapshot(settings, known.settings) &&
+    known !== "seen" && matchesSnapshot(settings, known.settings) &&
     matchesSnapshot(steps, known.steps)
   ) {
     return known;
@@ -563,7 +569,8 @@ export function planFirstCall(
   steps: readonly Step[],
   options: RunOptions,
 ): { target: StepTarget; call: CallOptions } | undefined {
-  const { plans, importMap } = planSteps(steps, options);
+  // A hint, not a run: the list is not noted as run (see `knownPlans`).
+  const { plans, importMap } = planStepsAfresh(steps, options);
   const first = plans[0];
   if (first === undefined) return undefined;
   return {
@@ -583,9 +590,10 @@ export function planFirstCall(
  * object output is stored under the step's `id` and merged flat into the outputs. Empty steps
  * are skipped; other outputs are ignored. `upstreamOutputs` is deep-copied, and nothing the
  * caller passes in is mutated. The steps are read when they are validated: do not change them
- * while the run goes on (a change may be seen or not). Running the same list again reuses its
- * validation as long as the list, the import map, the CDN, the base URL and `policy.allow` still
- * equal what was validated; any change is validated afresh.
+ * while the run goes on (a change may be seen or not). A list run again and again reuses its
+ * validation from its third run on (its second keeps a copy of what was validated), as long as
+ * the list, the import map, the CDN, the base URL and `policy.allow` still equal that copy; any
+ * change is validated afresh.
  *
  * @param steps The steps, each a mapping with one key (the reference); `null` or `{}` is skipped.
  * @param options Values, environment, isolation or executor, policy, events and more.

@@ -299,22 +299,24 @@ Deno.test("runSteps() reuses the plan of steps run again unchanged, and plans an
     runSteps(steps, options(recorded, { policy: { allow }, ...extra }));
   const targetOf = (call: number) => recorded.calls[call]?.target;
 
+  // A list run once is only noted; from its second run on, its plan is kept.
+  await run();
   await run();
   assert.deepEqual(await run(), { list: [1, { a: "x" }] });
   // The same plan: the executor is handed the very same target.
-  assert.equal(targetOf(1), targetOf(0));
+  assert.equal(targetOf(2), targetOf(1));
 
   // A change deep in the inputs is seen, and planned again.
   const inputs =
     (steps[0] as Record<string, Record<string, unknown>>)["t.echo"]!;
   ((inputs.list as unknown[])[1] as Record<string, unknown>).a = "y";
   assert.deepEqual(await run(), { list: [1, { a: "y" }] });
-  assert.notEqual(targetOf(2), targetOf(1));
+  assert.notEqual(targetOf(3), targetOf(2));
   // So is a new key order.
   delete inputs.permissions;
   inputs.permissions = { read: ["/srv"] };
   assert.deepEqual(Object.keys((await run()) as object), ["list"]);
-  assert.notEqual(targetOf(3), targetOf(2));
+  assert.notEqual(targetOf(4), targetOf(3));
 
   // A change that makes a step invalid fails validation, as on a first run.
   inputs.extra = undefined;
