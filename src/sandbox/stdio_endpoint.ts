@@ -436,9 +436,30 @@ function cloneError(what: string): DOMException {
   return new DOMException(`${what} could not be cloned`, "DataCloneError");
 }
 
-// Whether JSON.stringify/parse round-trips `value` exactly, no object uses the marker key and
-// no string is long enough to travel as an attachment.
-function isPlainJson(value: unknown, seen: Set<object>): boolean {
+// The objects one check has met. Most messages hold a handful, which a list finds sooner than
+// a Set is made; past SEEN_LIST_MAX of them, a Set.
+interface Seen {
+  list: object[];
+  set: Set<object> | undefined;
+}
+const SEEN_LIST_MAX = 16;
+
+// Notes `object`; false when it was met before.
+function isFirstMeeting(seen: Seen, object: object): boolean {
+  const { set } = seen;
+  if (set !== undefined) {
+    const before = set.size;
+    return set.add(object).size !== before;
+  }
+  if (seen.list.includes(object)) return false;
+  if (seen.list.push(object) > SEEN_LIST_MAX) seen.set = new Set(seen.list);
+  return true;
+}
+
+// Whether JSON.stringify/parse round-trips `value` exactly (each object met once: JSON would
+// repeat a shared one), no object uses the marker key and no string is long enough to travel as
+// an attachment.
+function isPlainJson(value: unknown, seen: Seen): boolean {
   switch (typeof value) {
     case "string":
       return value.length < LONG_STRING;
@@ -452,9 +473,7 @@ function isPlainJson(value: unknown, seen: Set<object>): boolean {
       return false;
   }
   if (value === null) return true;
-  const before = seen.size;
-  seen.add(value);
-  if (seen.size === before) return false;
+  if (!isFirstMeeting(seen, value)) return false;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       if (!(i in value) || !isPlainJson(value[i], seen)) return false;
@@ -754,7 +773,7 @@ function encodeFrame(
   transfer: readonly Transferable[] | undefined,
   borrow: boolean,
 ): Uint8Array[] {
-  if (isPlainJson(message, new Set())) {
+  if (isPlainJson(message, { list: [], set: undefined })) {
     const text = JSON.stringify(message);
     // Encoded straight into a borrowed buffer: no body to allocate and copy into a frame.
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so the text always fits.

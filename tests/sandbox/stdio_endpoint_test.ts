@@ -318,6 +318,29 @@ Deno.test("createStdioEndpoint() keeps shared objects and cycles, as structured 
   }
 });
 
+Deno.test("createStdioEndpoint() keeps an object shared within plain data, however far apart", async () => {
+  const { a, b } = pair();
+  try {
+    const arrived = messages(b, 2, 2);
+    const near = { name: "near" };
+    const far = { name: "far" };
+    const many = Array.from({ length: 40 }, (_, i) => ({ i }));
+    a.channel(2).postMessage({ first: near, second: near });
+    a.channel(2).postMessage({ far, many, again: [far] });
+    const [close, distant] = await arrived as [
+      { first: object; second: object },
+      { far: object; many: { i: number }[]; again: object[] },
+    ];
+    assert.deepEqual(close.first, near);
+    assert.equal(close.first, close.second);
+    assert.deepEqual(distant.many, many);
+    assert.equal(distant.again[0], distant.far);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 Deno.test("createStdioEndpoint() reads and writes a socket directly, large frames included", async () => {
   await withUnixSocket(async (client, server) => {
     const a = createStdioEndpoint(client, client);
