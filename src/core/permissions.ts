@@ -192,7 +192,8 @@ function intersect(
 ): PermissionValue {
   if (!isGranted(allowed) || !isGranted(wanted)) return false;
   if (allowed === true) return wanted as PermissionValue;
-  if (wanted === true) return allowed as PermissionValue;
+  // A copy: a grant holds nothing of the ceiling, which its caller may change later.
+  if (wanted === true) return Object.freeze([...allowed as readonly string[]]);
   const a = allowed as readonly string[];
   const w = wanted as readonly string[];
   const kept = new Set<string>();

@@ -428,7 +428,7 @@ interface KnownPlan extends PlannedRun {
 }
 
 // Services run the same steps again and again. A list run a second time has its plan kept with
-// a copy of what it was made from, reused while the steps and the settings still equal that copy:
+// a copy of what it was made from, reused while the steps and the settings still match that copy:
 // checking is much cheaper than validating and resolving again (about 3 µs of a warm pooled
 // call), and a list that changed in any way is planned afresh. A list run once is only noted:
 // copying it would cost a run that never comes again.
@@ -461,8 +461,10 @@ function planSteps(steps: readonly Step[], options: RunOptions): PlannedRun {
     return known;
   }
   const planned = planStepsAfresh(steps, options);
-  const stepsCopy = takeSnapshot(steps);
-  const settingsCopy = takeSnapshot(settings);
+  // The plans share the objects inside the steps' inputs, so only the same objects will do;
+  // nothing planned holds on to the settings, so equal ones will.
+  const stepsCopy = takeSnapshot(steps, { sameObjects: true });
+  const settingsCopy = takeSnapshot(settings, { sameObjects: false });
   if (stepsCopy !== undefined && settingsCopy !== undefined) {
     knownPlans.set(steps, {
       ...planned,

@@ -133,6 +133,17 @@ Deno.test("computeGrant() gives a built-in its declared permissions within the c
   );
 });
 
+Deno.test("computeGrant() holds nothing of the ceiling, which may change after", () => {
+  const ceiling = { run: true, read: ["/srv"], env: true };
+  const grant = computeGrant(
+    { index: 0, reference: "prefect.deployments.steps.run_shell_script" },
+    { builtin: SHELL, ceiling },
+  );
+  ceiling.read.push("/");
+  assert.deepEqual(grant.read, ["/srv"]);
+  assert.ok(Object.isFrozen(grant.read));
+});
+
 Deno.test("computeGrant() narrows a built-in with its permissions keyword", () => {
   const step = {
     index: 0,

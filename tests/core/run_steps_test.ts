@@ -318,6 +318,13 @@ Deno.test("runSteps() reuses the plan of steps run again unchanged, and plans an
   assert.deepEqual(Object.keys((await run()) as object), ["list"]);
   assert.notEqual(targetOf(4), targetOf(3));
 
+  // An equal list put in the place of one the plan holds is planned again: the step must get
+  // the list that is there now, not the old one, whatever became of it.
+  const list = inputs.list as unknown[];
+  inputs.list = structuredClone(list);
+  list[0] = "stale";
+  assert.deepEqual(await run(), { list: [1, { a: "y" }] });
+
   // A change that makes a step invalid fails validation, as on a first run.
   inputs.extra = undefined;
   await assert.rejects(
@@ -341,6 +348,12 @@ Deno.test("runSteps() reuses the plan of steps run again unchanged, and plans an
     (error: Error) => error.cause instanceof PolicyError,
   );
   allow.read[0] = "/srv";
+  // Equal settings in new objects are the same settings.
+  const fresh = () => run({ policy: { allow: { read: ["/srv"] } } });
+  await fresh();
+  const before = recorded.calls.length;
+  await fresh();
+  assert.equal(targetOf(before), targetOf(before - 1));
 
   // So are the import map and the base URL the steps resolve against.
   const relative: Step[] = [{ "./_steps.ts#echo": { n: 1 } }];
