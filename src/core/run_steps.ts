@@ -594,8 +594,8 @@ export function planFirstCall(
  * caller passes in is mutated. The steps are read when they are validated: do not change them
  * while the run goes on (a change may be seen or not). A list run again and again reuses its
  * validation from its third run on (its second keeps a copy of what was validated), as long as
- * the list, the import map, the CDN, the base URL and `policy.allow` still equal that copy; any
- * change is validated afresh.
+ * the list is made of the same objects holding the same values, and the import map, the CDN,
+ * the base URL and `policy.allow` still equal the copy; any change is validated afresh.
  *
  * @param steps The steps, each a mapping with one key (the reference); `null` or `{}` is skipped.
  * @param options Values, environment, isolation or executor, policy, events and more.
