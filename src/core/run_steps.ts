@@ -453,18 +453,25 @@ function planSteps(steps: readonly Step[], options: RunOptions): PlannedRun {
     knownPlans.set(steps, "seen");
     return planned;
   }
-  const settings = planSettings(options);
   if (
-    known !== "seen" && matchesSnapshot(settings, known.settings) &&
+    known !== "seen" &&
+    matchesSnapshot(planSettings(options), known.settings) &&
     matchesSnapshot(steps, known.steps)
   ) {
     return known;
   }
+  return planAndKeep(steps, options);
+}
+
+/** Parses and resolves every step, and keeps the plan with copies of what it was made from. */
+function planAndKeep(steps: readonly Step[], options: RunOptions): PlannedRun {
   const planned = planStepsAfresh(steps, options);
   // The plans share the objects inside the steps' inputs, so only the same objects will do;
   // nothing planned holds on to the settings, so equal ones will.
   const stepsCopy = takeSnapshot(steps, { sameObjects: true });
-  const settingsCopy = takeSnapshot(settings, { sameObjects: false });
+  const settingsCopy = takeSnapshot(planSettings(options), {
+    sameObjects: false,
+  });
   if (stepsCopy !== undefined && settingsCopy !== undefined) {
     knownPlans.set(steps, {
       ...planned,
@@ -548,7 +555,8 @@ function importMapOptions(options: RunOptions) {
 /**
  * The first step's target and call options, planned exactly as {@linkcode runSteps} plans them
  * (the same import map and grant), so that an executor can be told ahead of the run what it will
- * need (`Executor.prepare`). Internal: for the CLI, not re-exported.
+ * need (`Executor.prepare`). The plan is kept: the run of the same list with the same settings
+ * reuses it rather than parsing the steps again. Internal: for the CLI, not re-exported.
  *
  * @param steps The steps the run starts with.
  * @param options The run's options.
@@ -571,8 +579,8 @@ export function planFirstCall(
   steps: readonly Step[],
   options: RunOptions,
 ): { target: StepTarget; call: CallOptions } | undefined {
-  // A hint, not a run: the list is not noted as run (see `knownPlans`).
-  const { plans, importMap } = planStepsAfresh(steps, options);
+  // Kept: the run this hint is for plans the same list, and so need not parse it again.
+  const { plans, importMap } = planAndKeep(steps, options);
   const first = plans[0];
   if (first === undefined) return undefined;
   return {

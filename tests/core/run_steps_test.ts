@@ -9,7 +9,7 @@ import {
   StepValidationError,
   TemplateError,
 } from "../../src/errors.ts";
-import { runStep, runSteps } from "../../src/core/run_steps.ts";
+import { planFirstCall, runStep, runSteps } from "../../src/core/run_steps.ts";
 import { createInlineExecutor } from "../../src/sandbox/inline.ts";
 import { createMemoryValueSource } from "../../src/values/memory.ts";
 import type {
@@ -376,6 +376,14 @@ Deno.test("runSteps() reuses the plan of steps run again unchanged, and plans an
     recorded.calls.at(-1)?.target.specifier,
     "file:///nowhere/steps.ts",
   );
+});
+
+Deno.test("runSteps() reuses the plan that planFirstCall() made of the same list", async () => {
+  const recorded = recording();
+  const steps: Step[] = [{ "t.echo": { x: 1 } }, { "t.echo": { y: 2 } }];
+  const first = planFirstCall(steps, options(recorded));
+  assert.deepEqual(await runSteps(steps, options(recorded)), { x: 1, y: 2 });
+  assert.equal(recorded.calls[0]?.target, first?.target);
 });
 
 Deno.test("runSteps() emits events with unresolved inputs and masks secrets in errors", async () => {
