@@ -9,7 +9,7 @@ import { setOwn } from "../_util/set_own.ts";
 import { StepValidationError } from "../errors.ts";
 import type { Permissions } from "../types.ts";
 import { type InputShape, rememberInputShape } from "./_input_shape.ts";
-import { formatPath } from "./_substitute.ts";
+import { formatPath, isPlainObject } from "./_substitute.ts";
 import {
   createValueUsage,
   noteObject,
@@ -60,14 +60,6 @@ function describe(value: unknown): string {
       : "a mapping";
   }
   return `${typeof value} ${String(value)}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    return false;
-  }
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /** What one walk over a step's inputs found: the first unsupported value, the names used, and

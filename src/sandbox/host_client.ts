@@ -68,7 +68,6 @@ import { detectRuntime } from "../_util/runtime.ts";
 import {
   type HostChild,
   type HostConnection,
-  type HostSignal,
   type HostSystem,
   loadHostSystem,
 } from "./_system.ts";
@@ -574,7 +573,7 @@ class Host {
 
   /** Stops the host process at once and frees everything it holds. */
   kill(): void {
-    this.#signal("SIGKILL");
+    this.#child.kill("SIGKILL");
   }
 
   /**
@@ -583,12 +582,8 @@ class Host {
    * killed at once, which costs nothing. Returns whether it was asked.
    */
   stop(): boolean {
-    this.#signal(this.#ranBuiltin ? "SIGTERM" : "SIGKILL");
+    this.#child.kill(this.#ranBuiltin ? "SIGTERM" : "SIGKILL");
     return this.#ranBuiltin;
-  }
-
-  #signal(signal: HostSignal): void {
-    this.#child.kill(signal);
   }
 
   async close(): Promise<void> {
